@@ -1,0 +1,17 @@
+export { ChatstateError, ERROR_CODES, type ErrorCode, isChatstateError } from './errors.js';
+export type { Codec, CodecName } from './session/codec.js';
+export { codecByName } from './session/codec.js';
+export { type NumericKeys, SessionDraft } from './session/draft.js';
+export type { Migration, Migrations } from './session/migrations.js';
+export { applyPatch, emptySession } from './session/patch.js';
+export type { HistoryEntry, JsonValue, MediaRef, Session, SessionPatch, Vars } from './session/types.js';
+export type * from './store/contract.js';
+export { DEFAULT_STORE_URL, type DriverLoader, openStore, redact, registerDriver } from './store/open.js';
+export type { StoreObserver, StoreOptions } from './store/options.js';
+export {
+  SessionStore,
+  type TransitionHandler,
+  type TransitionOptions,
+  type TransitionResult,
+  type UserLease,
+} from './store/session-store.js';

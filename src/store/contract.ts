@@ -1,0 +1,151 @@
+/**
+ * The store contract: the few primitives a driver implements. Everything else (codec, key prefix,
+ * size cap, migrations, quarantine, metrics, retries, per-user ordering) lives in SessionStore,
+ * which wraps any driver. Read this file first.
+ *
+ * A message costs two driver calls: `begin` (claim check + lease + load) and `commit` (version and
+ * fencing check + patch + claim record + lease release). A driver that talks to a server does each
+ * in one round trip.
+ */
+
+/** What the driver can do; SessionStore reports these at startup and refuses what is missing. */
+export interface DriverCapabilities {
+  /**
+   * `blob`: the driver stores the encoded session body as one value and the store applies patches.
+   * `fields`: the driver stores fields natively (Redis hash) and applies `FieldPatch` itself.
+   */
+  model: 'blob' | 'fields';
+  /** Expiry happens in the server; false means SessionStore must call `sweep()` periodically. */
+  nativeTtl: boolean;
+  /** `scan()` lists keys by prefix. */
+  scan: boolean;
+  /** Change events can be published to other processes. */
+  changeEvents: boolean;
+  /** Data survives a restart of the store. */
+  persistent: boolean;
+  /** The store may evict live sessions, leases or claims under memory pressure. */
+  evicts: boolean;
+  /** Largest value the store accepts, in bytes (null: no practical limit). */
+  maxValueBytes: number | null;
+  /** Smallest TTL the store honours, in ms (Memcached counts whole seconds). */
+  ttlResolutionMs: number;
+}
+
+export interface StoredBlob {
+  version: number;
+  expiresAt: number | null;
+  body: Uint8Array;
+}
+
+export interface StoredFields {
+  version: number;
+  expiresAt: number | null;
+  /** Field name -> encoded value, as the driver stored them (see session/fields.ts). */
+  fields: Record<string, string | Uint8Array>;
+  /** Encoded history entries, oldest first, when the driver keeps history outside the fields. */
+  history?: Array<string | Uint8Array>;
+}
+
+export type StoredRecord = StoredBlob | StoredFields;
+
+export interface LeaseGrant {
+  /** Fencing token: increases with every grant for a key, so a stale holder can be refused. */
+  token: number;
+  expiresAt: number;
+}
+
+export interface BeginRequest {
+  key: string;
+  now: number;
+  /** When set, report `duplicate` if this idempotency key was already claimed (and nothing else). */
+  claimKey?: string;
+  /** When set, take the user's lease (or report `busy` without changing anything). */
+  lease?: { ttlMs: number };
+}
+
+export type BeginResult =
+  | { status: 'duplicate' }
+  | { status: 'busy'; leaseExpiresAt: number }
+  | { status: 'ok'; lease: LeaseGrant | null; record: StoredRecord | null };
+
+export interface CommitRequest {
+  key: string;
+  now: number;
+  /** Version the transition loaded (0: the session did not exist). */
+  expectVersion: number;
+  /** Fencing token of the lease the transition holds, if any. */
+  leaseToken?: number;
+  /** Release the lease after the commit (same atomic step). */
+  release?: boolean;
+  /** Record this idempotency key as claimed (same atomic step). */
+  claim?: { key: string; ttlMs: number };
+  /** The change; null when the handler changed nothing (only claim/release happen). */
+  change: BlobChange | FieldChange | null;
+}
+
+export interface BlobChange {
+  kind: 'blob';
+  body: Uint8Array;
+  expiresAt: number | null;
+}
+
+export interface FieldChange {
+  kind: 'fields';
+  patch: FieldPatch;
+  expiresAt: number | null;
+}
+
+/** A session patch already encoded for a field store (see session/fields.ts). */
+export interface FieldPatch {
+  /** Delete every field and the history first (clear / expired session). */
+  reset: boolean;
+  set: Record<string, string | Uint8Array>;
+  del: string[];
+  incr: Record<string, number>;
+  push: Array<string | Uint8Array>;
+  historyLimit: number;
+}
+
+export type CommitResult =
+  | { status: 'ok'; version: number }
+  | { status: 'conflict' }
+  | { status: 'lease_lost' };
+
+export interface ScanPage {
+  keys: string[];
+  /** Pass back to continue; null when done. */
+  cursor: string | null;
+}
+
+export interface ChangeEvent {
+  key: string;
+  version: number;
+  /** `commit`, `delete` or `expire`. */
+  type: 'commit' | 'delete' | 'expire';
+}
+
+export interface Driver {
+  readonly name: string;
+  readonly capabilities: DriverCapabilities;
+  begin(request: BeginRequest): Promise<BeginResult>;
+  commit(request: CommitRequest): Promise<CommitResult>;
+  /** Loads without claim or lease (admin reads). */
+  load(key: string, now: number): Promise<StoredRecord | null>;
+  /** Claims an idempotency key once: true the first time within its TTL. */
+  claim(key: string, ttlMs: number, now: number): Promise<boolean>;
+  acquireLease(key: string, ttlMs: number, now: number): Promise<LeaseGrant | null>;
+  extendLease(key: string, token: number, ttlMs: number, now: number): Promise<boolean>;
+  releaseLease(key: string, token: number): Promise<boolean>;
+  /** Deletes a session (the "clear session" command); true if one existed. */
+  delete(key: string): Promise<boolean>;
+  /** Moves the raw bytes of an undecodable session aside, then deletes the session. */
+  quarantine(key: string, raw: Uint8Array, reason: string, now: number): Promise<void>;
+  scan?(prefix: string, cursor: string | null, limit: number, now: number): Promise<ScanPage>;
+  /** Removes expired sessions, claims and leases (stores without native TTL). Returns sessions removed. */
+  sweep?(now: number): Promise<number>;
+  /** Subscribes to change events from every process; returns an unsubscribe function. */
+  subscribe?(listener: (event: ChangeEvent) => void): Promise<() => Promise<void>>;
+  /** Cheap reachability check for /readyz. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,385 @@
+import { ChatstateError } from '../errors.js';
+import { BodyEncoding } from '../session/body.js';
+import { codecByName } from '../session/codec.js';
+import { SessionDraft } from '../session/draft.js';
+import { decodeFields, encodeFieldPatch } from '../session/fields.js';
+import { migrate } from '../session/migrations.js';
+import { applyPatch, emptySession } from '../session/patch.js';
+import type { Session, SessionPatch, Vars } from '../session/types.js';
+import { WireShapeError } from '../session/wire.js';
+import type { BlobChange, ChangeEvent, Driver, FieldChange, LeaseGrant, StoredRecord } from './contract.js';
+import { KeyedQueue } from './keyed-queue.js';
+import { resolveOptions, type ResolvedStoreOptions, type StoreOptions } from './options.js';
+import { rawBytesOf } from './raw.js';
+import { validateId } from './validate.js';
+
+export interface TransitionOptions {
+  /** Idempotency key (a message id): the transition runs at most once per key within the claim window. */
+  claim?: string;
+  /** Hold the user's lease while the handler runs (one worker per user across processes). Default true. */
+  lease?: boolean;
+  /** Session TTL for this commit, overriding the store default. */
+  ttlMs?: number | null;
+}
+
+export type TransitionResult<V extends Vars, R> =
+  | { status: 'committed'; session: Session<V>; result: R }
+  | { status: 'unchanged'; session: Session<V>; result: R }
+  | { status: 'duplicate' };
+
+export type TransitionHandler<V extends Vars, R> = (draft: SessionDraft<V>) => R | Promise<R>;
+
+export interface UserLease {
+  id: string;
+  token: number;
+  expiresAt: number;
+}
+
+export interface StoreEvents {
+  corrupt: { id: string; reason: string };
+}
+
+/**
+ * The session store every part of chatstate talks to: wraps one driver with the codec, key
+ * prefix, size cap, schema migrations, quarantine, per-user ordering and metrics hooks.
+ */
+export class SessionStore<V extends Vars = Vars> {
+  readonly driver: Driver;
+  readonly options: ResolvedStoreOptions;
+  readonly #body: BodyEncoding;
+  readonly #queue = new KeyedQueue();
+  readonly #listeners = new Set<(event: StoreEvents['corrupt']) => void>();
+  #sweeper: ReturnType<typeof setInterval> | undefined;
+  #closed = false;
+
+  constructor(driver: Driver, options: StoreOptions = {}, driverPrefix = '') {
+    this.driver = driver;
+    this.options = resolveOptions(options, driverPrefix);
+    const o = this.options;
+    if (!Number.isInteger(o.historyLimit) || o.historyLimit < 0) invalid('historyLimit must be an integer >= 0');
+    if (!Number.isInteger(o.maxBytes) || o.maxBytes < 64) invalid('maxBytes must be an integer >= 64');
+    if (o.ttlMs !== null && !(o.ttlMs > 0)) invalid('ttlMs must be > 0 or null');
+    if (!(o.maxAttempts >= 1)) invalid('maxAttempts must be >= 1');
+    this.#body = new BodyEncoding(codecByName(o.codec), o.compressAbove);
+    if (!driver.capabilities.nativeTtl && driver.sweep && o.sweepIntervalMs > 0) {
+      this.#sweeper = setInterval(() => {
+        this.sweep().catch(() => {});
+      }, o.sweepIntervalMs);
+      unrefTimer(this.#sweeper);
+    }
+  }
+
+  get capabilities() {
+    return this.driver.capabilities;
+  }
+
+  /**
+   * Loads the user's session (or a fresh one), runs the handler on a draft, and commits only what
+   * changed, atomically, with the version check, lease fencing and optional idempotency claim.
+   * Transitions of one user run one at a time in this process; the lease extends that across
+   * processes. A lost version check re-runs the handler on the newer session.
+   */
+  transition<R>(id: string, handler: TransitionHandler<V, R>, options: TransitionOptions = {}): Promise<TransitionResult<V, R>> {
+    this.#assertOpen();
+    validateId(id);
+    const key = this.options.prefix + id;
+    return this.#queue.run(key, () => this.#transition(id, key, handler, options));
+  }
+
+  async #transition<R>(id: string, key: string, handler: TransitionHandler<V, R>, options: TransitionOptions): Promise<TransitionResult<V, R>> {
+    const o = this.options;
+    const started = o.observer ? performance.now() : 0;
+    const claimKey = options.claim === undefined ? undefined : o.prefix + options.claim;
+    const leaseTtlMs = options.lease === false ? undefined : o.leaseTtlMs;
+    let waitedSince = 0;
+    let attempt = 0;
+    try {
+      for (;;) {
+        const now = o.clock();
+        const begun = await this.driver.begin({
+          key,
+          now,
+          ...(claimKey === undefined ? {} : { claimKey }),
+          ...(leaseTtlMs === undefined ? {} : { lease: { ttlMs: leaseTtlMs } }),
+        });
+        if (begun.status === 'duplicate') {
+          o.observer?.transition?.('duplicate', performance.now() - started);
+          return { status: 'duplicate' };
+        }
+        if (begun.status === 'busy') {
+          waitedSince ||= now;
+          await this.#waitForLease(id, waitedSince, begun.leaseExpiresAt);
+          continue;
+        }
+        if (waitedSince) o.observer?.leaseWait?.(o.clock() - waitedSince);
+        waitedSince = 0;
+        const outcome = await this.#runAndCommit(id, key, begun.record, begun.lease, now, handler, options, claimKey);
+        if (outcome) {
+          o.observer?.transition?.(outcome.status, performance.now() - started);
+          return outcome;
+        }
+        o.observer?.conflict?.();
+        if (++attempt >= o.maxAttempts) {
+          throw new ChatstateError(
+            'SESSION_CONFLICT',
+            `session ${id} changed under ${attempt} attempts in a row: another writer is updating it without the lease; use leases (the default) or raise maxAttempts.`,
+            { component: 'store', details: { attempts: attempt } },
+          );
+        }
+        // Jittered backoff so two writers that keep colliding fall out of step.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** attempt)));
+      }
+    } catch (error) {
+      o.observer?.transition?.('failed', performance.now() - started);
+      throw error;
+    }
+  }
+
+  /** One handler run and commit; null means the commit lost a version or lease check. */
+  async #runAndCommit<R>(
+    id: string,
+    key: string,
+    record: StoredRecord | null,
+    lease: LeaseGrant | null,
+    now: number,
+    handler: TransitionHandler<V, R>,
+    options: TransitionOptions,
+    claimKey: string | undefined,
+  ): Promise<TransitionResult<V, R> | null> {
+    const o = this.options;
+    const keeper = lease ? this.#keepLease(key, lease) : undefined;
+    let released = lease === null;
+    try {
+      const loaded = await this.#decode(id, key, record, now);
+      const draft = new SessionDraft<V>(loaded.session, {
+        now,
+        ttlMs: options.ttlMs === undefined ? o.ttlMs : options.ttlMs,
+        historyLimit: o.historyLimit,
+        expired: loaded.expired,
+      });
+      const result = await handler(draft);
+      keeper?.stop();
+      const patch = draft.toPatch();
+      if (!patch && claimKey === undefined && lease === null) {
+        return { status: 'unchanged', session: loaded.session as Session<V>, result };
+      }
+      const prepared = patch ? await this.#prepare(loaded.session, patch, loaded.migrated) : null;
+      const committed = await this.driver.commit({
+        key,
+        now: o.clock(),
+        expectVersion: loaded.session.version,
+        ...(lease ? { leaseToken: lease.token, release: true } : {}),
+        ...(claimKey === undefined ? {} : { claim: { key: claimKey, ttlMs: o.claimTtlMs } }),
+        change: prepared?.change ?? null,
+      });
+      if (committed.status !== 'ok') return null;
+      released = true;
+      if (!prepared) return { status: 'unchanged', session: loaded.session as Session<V>, result };
+      return { status: 'committed', session: { ...prepared.next, version: committed.version } as Session<V>, result };
+    } finally {
+      keeper?.stop();
+      if (!released && lease) await this.driver.releaseLease(key, lease.token).catch(() => false);
+    }
+  }
+
+  async #decode(id: string, key: string, record: StoredRecord | null, now: number) {
+    const fresh = emptySession(id, now, this.options.schemaVersion);
+    if (!record) return { session: fresh, expired: null, migrated: false };
+    let stored: Session;
+    try {
+      stored = 'body' in record ? await this.#body.decode(id, record) : decodeFields(id, record, this.#body.codec);
+    } catch (error) {
+      if (!(error instanceof WireShapeError)) throw error;
+      await this.#quarantine(id, key, record, error.message, now);
+      return { session: fresh, expired: null, migrated: false };
+    }
+    if (stored.expiresAt !== null && stored.expiresAt <= now) {
+      // Keep the stored version so the commit that replaces the expired session passes the version check.
+      return { session: { ...fresh, version: stored.version }, expired: stored, migrated: false };
+    }
+    const session = migrate(stored, this.options.schemaVersion, this.options.migrations);
+    return { session, expired: null, migrated: session !== stored };
+  }
+
+  async #quarantine(id: string, key: string, record: StoredRecord, reason: string, now: number): Promise<void> {
+    await this.driver.quarantine(key, rawBytesOf(record), reason, now);
+    this.options.observer?.corrupt?.(this.driver.name, reason);
+    for (const listener of this.#listeners) listener({ id, reason });
+  }
+
+  async #prepare(base: Session, patch: SessionPatch, migrated: boolean): Promise<{ next: Session; change: BlobChange | FieldChange }> {
+    const next = applyPatch(base, patch);
+    const cap = Math.min(this.options.maxBytes, this.driver.capabilities.maxValueBytes ?? Number.POSITIVE_INFINITY);
+    if (this.driver.capabilities.model === 'blob') {
+      const { body, size } = await this.#body.encode(next);
+      if (size > cap) tooLarge(base.id, size, cap);
+      return { next, change: { kind: 'blob', body, expiresAt: patch.expiresAt } };
+    }
+    const size = this.#body.sizeOf(next);
+    if (size > cap) tooLarge(base.id, size, cap);
+    // A migrated session is rewritten whole so the upgraded vars and schema reach the hash.
+    const fieldPatch = migrated ? rewritePatch(next, patch) : patch;
+    const encoded = encodeFieldPatch(base, fieldPatch, this.#body.codec, next.createdAt);
+    return { next, change: { kind: 'fields', patch: encoded, expiresAt: patch.expiresAt } };
+  }
+
+  #keepLease(key: string, lease: LeaseGrant) {
+    const every = Math.max(10, Math.floor(this.options.leaseTtlMs / 3));
+    const timer = setInterval(() => {
+      this.driver.extendLease(key, lease.token, this.options.leaseTtlMs, this.options.clock()).catch(() => false);
+    }, every);
+    unrefTimer(timer);
+    return { stop: () => clearInterval(timer) };
+  }
+
+  async #waitForLease(id: string, since: number, leaseExpiresAt: number): Promise<void> {
+    const now = this.options.clock();
+    if (now - since >= this.options.leaseWaitMs) {
+      throw new ChatstateError(
+        'LEASE_BUSY',
+        `user ${id} stayed leased by another worker for ${now - since} ms: a handler is stuck or too slow; raise leaseWaitMs or look for the slow handler.`,
+        { component: 'store' },
+      );
+    }
+    // Poll briefly: a lease is usually released within milliseconds, and never later than its expiry.
+    const delay = Math.max(1, Math.min(20, leaseExpiresAt - now, since + this.options.leaseWaitMs - now));
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+
+  /** Reads a session without claiming or leasing (admin view). Expired sessions read as null. */
+  async get(id: string): Promise<Session<V> | null> {
+    this.#assertOpen();
+    validateId(id);
+    const key = this.options.prefix + id;
+    const now = this.options.clock();
+    const record = await this.driver.load(key, now);
+    if (!record) return null;
+    const { session, expired } = await this.#decode(id, key, record, now);
+    return expired || session.version === 0 ? null : (session as Session<V>);
+  }
+
+  /** The "clear session" command. True when a session existed. */
+  async delete(id: string): Promise<boolean> {
+    this.#assertOpen();
+    validateId(id);
+    return this.driver.delete(this.options.prefix + id);
+  }
+
+  /** Lists user ids that start with `prefix` (admin use), a page at a time. */
+  async list(options: { prefix?: string; cursor?: string | null; limit?: number } = {}): Promise<{ ids: string[]; cursor: string | null }> {
+    this.#assertOpen();
+    if (!this.driver.scan) {
+      throw new ChatstateError('CAPABILITY_MISSING', `the ${this.driver.name} store cannot list sessions: use SQLite or Redis for admin listing.`, {
+        component: this.driver.name,
+      });
+    }
+    const page = await this.driver.scan(this.options.prefix + (options.prefix ?? ''), options.cursor ?? null, options.limit ?? 100, this.options.clock());
+    const cut = this.options.prefix.length;
+    return { ids: page.keys.map((k) => k.slice(cut)), cursor: page.cursor };
+  }
+
+  /** Claims an idempotency key once within `ttlMs` (webhook dedupe). */
+  claim(key: string, ttlMs = this.options.claimTtlMs): Promise<boolean> {
+    this.#assertOpen();
+    if (!key) invalid('claim key must be a non-empty string');
+    return this.driver.claim(this.options.prefix + key, ttlMs, this.options.clock());
+  }
+
+  async acquireLease(id: string, ttlMs = this.options.leaseTtlMs): Promise<UserLease | null> {
+    this.#assertOpen();
+    validateId(id);
+    const grant = await this.driver.acquireLease(this.options.prefix + id, ttlMs, this.options.clock());
+    return grant ? { id, ...grant } : null;
+  }
+
+  extendLease(lease: UserLease, ttlMs = this.options.leaseTtlMs): Promise<boolean> {
+    this.#assertOpen();
+    return this.driver.extendLease(this.options.prefix + lease.id, lease.token, ttlMs, this.options.clock());
+  }
+
+  releaseLease(lease: UserLease): Promise<boolean> {
+    this.#assertOpen();
+    return this.driver.releaseLease(this.options.prefix + lease.id, lease.token);
+  }
+
+  /** Deletes expired rows now (stores without native TTL do this on a timer too). */
+  async sweep(): Promise<number> {
+    this.#assertOpen();
+    return this.driver.sweep ? this.driver.sweep(this.options.clock()) : 0;
+  }
+
+  /** Session change events from every process sharing the store (drivers with `changeEvents`). */
+  async subscribe(listener: (event: ChangeEvent & { id: string }) => void): Promise<() => Promise<void>> {
+    this.#assertOpen();
+    if (!this.driver.subscribe) {
+      throw new ChatstateError('CAPABILITY_MISSING', `the ${this.driver.name} store has no change events: use Redis.`, {
+        component: this.driver.name,
+      });
+    }
+    const cut = this.options.prefix.length;
+    return this.driver.subscribe((event) => {
+      if (event.key.startsWith(this.options.prefix)) listener({ ...event, id: event.key.slice(cut) });
+    });
+  }
+
+  on(event: 'corrupt', listener: (event: StoreEvents['corrupt']) => void): () => void {
+    if (event !== 'corrupt') invalid(`unknown event "${event}"`);
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  ping(): Promise<void> {
+    this.#assertOpen();
+    return this.driver.ping();
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Stops accepting work, lets running transitions finish, then closes the driver. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#sweeper) clearInterval(this.#sweeper);
+    await this.#queue.drain();
+    await this.driver.close();
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) {
+      throw new ChatstateError('STORE_CLOSED', `the ${this.driver.name} store is closed: open a new one with openStore().`, {
+        component: 'store',
+      });
+    }
+  }
+}
+
+/** A patch that rewrites every field of `next` (after a schema migration). */
+function rewritePatch(next: Session, patch: SessionPatch): SessionPatch {
+  return {
+    ...patch,
+    reset: true,
+    set: { flow: next.flow, node: next.node, prevNode: next.prevNode, retries: next.retries, schema: next.schema },
+    setVars: { ...next.vars },
+    unsetVars: [],
+    incr: {},
+    push: next.history,
+  };
+}
+
+function tooLarge(id: string, size: number, cap: number): never {
+  throw new ChatstateError(
+    'SESSION_TOO_LARGE',
+    `session ${id} would encode to ${size} bytes, over the ${cap}-byte cap; nothing was stored. Keep media as references, trim vars, or raise maxBytes.`,
+    { component: 'store', details: { size, cap } },
+  );
+}
+
+function invalid(message: string): never {
+  throw new ChatstateError('INVALID_ARGUMENT', message, { component: 'store' });
+}
+
+function unrefTimer(timer: unknown): void {
+  (timer as { unref?: () => void }).unref?.();
+}
