@@ -1,0 +1,80 @@
+import { execFile } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openStore } from '../../src/store/open.js';
+
+const run = promisify(execFile);
+const dir = mkdtempSync(join(tmpdir(), 'chatstate-sqlite-proc-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('sqlite store across processes', () => {
+  it('three processes and this one share one file without losing an update', async () => {
+    const path = join(dir, 'shared.db');
+    const store = await openStore(`sqlite:${path}`);
+    const worker = new URL('../fixtures/sqlite-worker.mjs', import.meta.url).pathname;
+    const children = [1, 2, 3].map(() => run(process.execPath, [worker, path, '150', 'shared']));
+    const local = (async () => {
+      for (let i = 0; i < 150; i++) await store.transition('shared', (s) => void s.incr('retries'));
+    })();
+    await Promise.all([...children, local]);
+    const session = await store.get('shared');
+    expect(session?.retries).toBe(600);
+    expect(session?.version).toBe(600);
+    await store.close();
+  }, 60_000);
+
+  it('creates the directory of the default-style relative path', async () => {
+    const path = join(dir, 'nested', 'deeper', 'x.db');
+    const store = await openStore(`sqlite:${path}`);
+    await store.transition('1', (s) => void s.set('a', 1));
+    await store.close();
+    expect(existsSync(path)).toBe(true);
+  });
+
+  it('an unwritable path fails with STORE_OPEN_FAILED and says what to check', async () => {
+    const locked = join(dir, 'locked');
+    await openStore(`sqlite:${join(locked, 'ok.db')}`).then((s) => s.close());
+    chmodSync(locked, 0o500);
+    try {
+      // root ignores directory permissions, so also try a path under a regular file, which fails for everyone.
+      await expect(openStore(`sqlite:${join(dir, 'nested', 'deeper', 'x.db', 'sub', 'y.db')}`)).rejects.toMatchObject({
+        code: 'STORE_OPEN_FAILED',
+        message: expect.stringContaining('writable'),
+      });
+    } finally {
+      chmodSync(locked, 0o700);
+    }
+  });
+
+  it('a sweep removes expired sessions, claims and leases', async () => {
+    let now = 1_000_000;
+    const store = await openStore(`sqlite:${join(dir, 'sweep.db')}`, { clock: () => now, ttlMs: 1000, claimTtlMs: 1000, sweepIntervalMs: 0 });
+    for (let i = 0; i < 20; i++) await store.transition(`u${i}`, (s) => void s.set('i', i), { claim: `m${i}` });
+    expect(await store.claim('m3', 1000)).toBe(false);
+    now += 2000;
+    expect(await store.sweep()).toBe(20);
+    expect(await store.claim('m3', 1000)).toBe(true);
+    expect((await store.list()).ids).toEqual([]);
+    await store.close();
+  });
+});
+
+describe('store URLs', () => {
+  it('unknown schemes and unparsable URLs fail with stable codes', async () => {
+    await expect(openStore('mongodb://x')).rejects.toMatchObject({ code: 'STORE_SCHEME_UNKNOWN', message: expect.stringContaining('sqlite:') });
+    await expect(openStore('not a url')).rejects.toMatchObject({ code: 'STORE_URL_INVALID' });
+    await expect(openStore('memory:?max=-1')).rejects.toMatchObject({ code: 'STORE_URL_INVALID' });
+  });
+
+  it('memory: and sqlite::memory: open working stores', async () => {
+    for (const url of ['memory:', 'memory:?max=10', 'sqlite::memory:']) {
+      const store = await openStore(url);
+      await store.transition('1', (s) => void s.set('a', 1));
+      expect((await store.get('1'))?.vars).toEqual({ a: 1 });
+      await store.close();
+    }
+  });
+});
