@@ -14,7 +14,11 @@ export const serveCommand = defineCommand({
     const storeUrl = args.store ?? process.env.CHATSTATE_STORE ?? DEFAULT_STORE_URL;
     const port = parsePort(args.port ?? process.env.PORT ?? '3000');
     try {
-      const server = await startNodeServer({ storeUrl, port, host: args.host ?? process.env.HOST ?? '0.0.0.0' });
+      const server = await startNodeServer({
+        storeUrl,
+        port,
+        host: args.host ?? process.env.HOST ?? '0.0.0.0',
+      });
       const stop = async (signal: string) => {
         console.log(`chatstate: ${signal} received, finishing in-flight work`);
         await server.close();
@@ -35,7 +39,9 @@ export const serveCommand = defineCommand({
 function parsePort(value: string): number {
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    console.error(`[chatstate] [cli] invalid port "${value}": use an integer between 0 and 65535 (PORT or --port).`);
+    console.error(
+      `[chatstate] [cli] invalid port "${value}": use an integer between 0 and 65535 (PORT or --port).`,
+    );
     process.exit(2);
   }
   return port;

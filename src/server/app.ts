@@ -24,7 +24,10 @@ export function createApp(options: AppOptions): Hono {
       await store.ping();
       return c.json({ status: 'ready', store: store.driver.name });
     } catch (error) {
-      return c.json({ status: 'store_unreachable', store: store.driver.name, error: (error as Error).message }, 503);
+      return c.json(
+        { status: 'store_unreachable', store: store.driver.name, error: (error as Error).message },
+        503,
+      );
     }
   });
 

@@ -1,6 +1,6 @@
 import { type ServerType, serve } from '@hono/node-server';
-import type { StoreOptions } from '../store/options.js';
 import { openStore } from '../store/open.js';
+import type { StoreOptions } from '../store/options.js';
 import type { SessionStore } from '../store/session-store.js';
 import { createApp } from './app.js';
 

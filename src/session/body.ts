@@ -24,7 +24,10 @@ export class BodyEncoding {
     const packed = await deflate(payload);
     // Keep the plain form when deflate does not pay for itself (already dense data).
     const compressed = packed.length < payload.length;
-    return { body: writeFrame(this.codec.name, compressed, compressed ? packed : payload), size: payload.length };
+    return {
+      body: writeFrame(this.codec.name, compressed, compressed ? packed : payload),
+      size: payload.length,
+    };
   }
 
   /** Decodes a stored body; throws WireShapeError for bytes that are not a chatstate session. */

@@ -35,7 +35,11 @@ const json: Codec = {
 export function codecByName(name: string): Codec {
   if (name === 'msgpack') return msgpack;
   if (name === 'json') return json;
-  throw new ChatstateError('CODEC_UNKNOWN', `unknown codec "${name}": use "msgpack" (default, smaller) or "json".`, {
-    component: 'codec',
-  });
+  throw new ChatstateError(
+    'CODEC_UNKNOWN',
+    `unknown codec "${name}": use "msgpack" (default, smaller) or "json".`,
+    {
+      component: 'codec',
+    },
+  );
 }

@@ -139,7 +139,10 @@ export class SessionDraft<V extends Vars = Vars> {
     }
     const current = this.#view.vars[key];
     if (current !== undefined && typeof current !== 'number') {
-      throw new ChatstateError('INVALID_ARGUMENT', `incr("${key}"): vars.${key} holds a ${typeof current}, not a number.`);
+      throw new ChatstateError(
+        'INVALID_ARGUMENT',
+        `incr("${key}"): vars.${key} holds a ${typeof current}, not a number.`,
+      );
     }
     if (key in this.#patch.setVars) this.#patch.setVars[key] = ((current as number | undefined) ?? 0) + by;
     else {

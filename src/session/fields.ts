@@ -23,8 +23,20 @@ export const F = {
 const text = new TextDecoder('utf-8', { fatal: true });
 const asText = (v: string | Uint8Array): string => (typeof v === 'string' ? v : text.decode(v));
 
-export function encodeFieldPatch(base: Session, patch: SessionPatch, codec: Codec, createdAt: number): FieldPatch {
-  const out: FieldPatch = { reset: patch.reset, set: {}, del: [], incr: {}, push: [], historyLimit: patch.historyLimit };
+export function encodeFieldPatch(
+  base: Session,
+  patch: SessionPatch,
+  codec: Codec,
+  createdAt: number,
+): FieldPatch {
+  const out: FieldPatch = {
+    reset: patch.reset,
+    set: {},
+    del: [],
+    incr: {},
+    push: [],
+    historyLimit: patch.historyLimit,
+  };
   const fresh = patch.reset || base.version === 0;
   if (fresh) {
     out.set[F.createdAt] = String(createdAt);
@@ -40,10 +52,12 @@ export function encodeFieldPatch(base: Session, patch: SessionPatch, codec: Code
   }
   if (patch.set.retries !== undefined) out.set[F.retries] = String(patch.set.retries);
   if (patch.set.schema !== undefined) out.set[F.schema] = String(patch.set.schema);
-  for (const [name, value] of Object.entries(patch.setVars)) out.set[F.varPrefix + name] = JSON.stringify(value);
+  for (const [name, value] of Object.entries(patch.setVars))
+    out.set[F.varPrefix + name] = JSON.stringify(value);
   for (const name of patch.unsetVars) out.del.push(F.varPrefix + name);
   for (const [counter, by] of Object.entries(patch.incr)) {
-    const field = counter === RETRIES_COUNTER ? F.retries : F.varPrefix + counter.slice(VAR_COUNTER_PREFIX.length);
+    const field =
+      counter === RETRIES_COUNTER ? F.retries : F.varPrefix + counter.slice(VAR_COUNTER_PREFIX.length);
     out.incr[field] = by;
   }
   for (const entry of patch.push) {
@@ -85,7 +99,17 @@ export function decodeFields(id: string, stored: StoredFields, codec: Codec): Se
   // Reuse the blob validator so both layouts accept exactly the same sessions.
   return fromWire(
     id,
-    [num(F.schema), str(F.flow), str(F.node), str(F.prevNode), vars, num(F.retries, 0), history, num(F.createdAt), num(F.updatedAt)],
+    [
+      num(F.schema),
+      str(F.flow),
+      str(F.node),
+      str(F.prevNode),
+      vars,
+      num(F.retries, 0),
+      history,
+      num(F.createdAt),
+      num(F.updatedAt),
+    ],
     { version: stored.version, expiresAt: stored.expiresAt },
   );
 }

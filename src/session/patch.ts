@@ -42,7 +42,8 @@ export function applyPatch(base: Session, patch: SessionPatch): Session {
     }
   }
   const history = patch.push.length > 0 ? [...start.history, ...patch.push] : start.history;
-  next.history = history.length > patch.historyLimit ? history.slice(history.length - patch.historyLimit) : history;
+  next.history =
+    history.length > patch.historyLimit ? history.slice(history.length - patch.historyLimit) : history;
   return next;
 }
 

@@ -8,11 +8,31 @@ import type { HistoryEntry, MediaRef, Session, Vars } from './types.js';
  * [schema, flow, node, prevNode, vars, retries, history, createdAt, updatedAt]
  * history entry: [dir (0 = in, 1 = out), at, text | null, media?]
  */
-export type WireSession = [number, string | null, string | null, string | null, Vars, number, WireEntry[], number, number];
+export type WireSession = [
+  number,
+  string | null,
+  string | null,
+  string | null,
+  Vars,
+  number,
+  WireEntry[],
+  number,
+  number,
+];
 type WireEntry = [0 | 1, number, string | null] | [0 | 1, number, string | null, MediaRef];
 
 export function toWire(s: Session): WireSession {
-  return [s.schema, s.flow, s.node, s.prevNode, s.vars, s.retries, s.history.map(entryToWire), s.createdAt, s.updatedAt];
+  return [
+    s.schema,
+    s.flow,
+    s.node,
+    s.prevNode,
+    s.vars,
+    s.retries,
+    s.history.map(entryToWire),
+    s.createdAt,
+    s.updatedAt,
+  ];
 }
 
 function entryToWire(e: HistoryEntry): WireEntry {
@@ -28,7 +48,8 @@ export function fromWire(
   wire: unknown,
   meta: { version: number; expiresAt: number | null },
 ): Session {
-  if (!Array.isArray(wire) || wire.length !== 9) throw new WireShapeError('body is not a 9-element session array');
+  if (!Array.isArray(wire) || wire.length !== 9)
+    throw new WireShapeError('body is not a 9-element session array');
   const [schema, flow, node, prevNode, vars, retries, history, createdAt, updatedAt] = wire as unknown[];
   if (!isInt(schema) || !isInt(retries) || !isNum(createdAt) || !isNum(updatedAt)) {
     throw new WireShapeError('schema, retries or timestamps are not numbers');
@@ -36,7 +57,8 @@ export function fromWire(
   if (!isNullableString(flow) || !isNullableString(node) || !isNullableString(prevNode)) {
     throw new WireShapeError('flow, node or prevNode is not a string');
   }
-  if (vars === null || typeof vars !== 'object' || Array.isArray(vars)) throw new WireShapeError('vars is not an object');
+  if (vars === null || typeof vars !== 'object' || Array.isArray(vars))
+    throw new WireShapeError('vars is not an object');
   if (!Array.isArray(history)) throw new WireShapeError('history is not an array');
   return {
     id,
@@ -63,7 +85,8 @@ function entryFromWire(raw: unknown): HistoryEntry {
   const entry: HistoryEntry = { dir: dir === 0 ? 'in' : 'out', at };
   if (text !== null) entry.text = text;
   if (media !== undefined) {
-    if (media === null || typeof media !== 'object') throw new WireShapeError('history media is not an object');
+    if (media === null || typeof media !== 'object')
+      throw new WireShapeError('history media is not an object');
     entry.media = media as MediaRef;
   }
   return entry;

@@ -35,7 +35,10 @@ registerDriver('sqlite', async (raw) => {
 export const DEFAULT_STORE_URL = 'sqlite:./data/chatstate.db';
 
 /** Opens a session store from a URL: `memory:`, `sqlite:./path.db`, and the schemes drivers register. */
-export async function openStore(url: string = DEFAULT_STORE_URL, options: StoreOptions = {}): Promise<SessionStore> {
+export async function openStore(
+  url: string = DEFAULT_STORE_URL,
+  options: StoreOptions = {},
+): Promise<SessionStore> {
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
   if (!scheme) {
     throw new ChatstateError(
@@ -59,9 +62,13 @@ export async function openStore(url: string = DEFAULT_STORE_URL, options: StoreO
 function positiveInt(value: string, name: string): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n <= 0) {
-    throw new ChatstateError('STORE_URL_INVALID', `store URL parameter ${name}=${value} must be a positive integer.`, {
-      component: 'store',
-    });
+    throw new ChatstateError(
+      'STORE_URL_INVALID',
+      `store URL parameter ${name}=${value} must be a positive integer.`,
+      {
+        component: 'store',
+      },
+    );
   }
   return n;
 }

@@ -9,7 +9,7 @@ import type { Session, SessionPatch, Vars } from '../session/types.js';
 import { WireShapeError } from '../session/wire.js';
 import type { BlobChange, ChangeEvent, Driver, FieldChange, LeaseGrant, StoredRecord } from './contract.js';
 import { KeyedQueue } from './keyed-queue.js';
-import { resolveOptions, type ResolvedStoreOptions, type StoreOptions } from './options.js';
+import { type ResolvedStoreOptions, resolveOptions, type StoreOptions } from './options.js';
 import { rawBytesOf } from './raw.js';
 import { validateId } from './validate.js';
 
@@ -56,7 +56,8 @@ export class SessionStore<V extends Vars = Vars> {
     this.driver = driver;
     this.options = resolveOptions(options, driverPrefix);
     const o = this.options;
-    if (!Number.isInteger(o.historyLimit) || o.historyLimit < 0) invalid('historyLimit must be an integer >= 0');
+    if (!Number.isInteger(o.historyLimit) || o.historyLimit < 0)
+      invalid('historyLimit must be an integer >= 0');
     if (!Number.isInteger(o.maxBytes) || o.maxBytes < 64) invalid('maxBytes must be an integer >= 64');
     if (o.ttlMs !== null && !(o.ttlMs > 0)) invalid('ttlMs must be > 0 or null');
     if (!(o.maxAttempts >= 1)) invalid('maxAttempts must be >= 1');
@@ -79,14 +80,23 @@ export class SessionStore<V extends Vars = Vars> {
    * Transitions of one user run one at a time in this process; the lease extends that across
    * processes. A lost version check re-runs the handler on the newer session.
    */
-  transition<R>(id: string, handler: TransitionHandler<V, R>, options: TransitionOptions = {}): Promise<TransitionResult<V, R>> {
+  transition<R>(
+    id: string,
+    handler: TransitionHandler<V, R>,
+    options: TransitionOptions = {},
+  ): Promise<TransitionResult<V, R>> {
     this.#assertOpen();
     validateId(id);
     const key = this.options.prefix + id;
     return this.#queue.run(key, () => this.#transition(id, key, handler, options));
   }
 
-  async #transition<R>(id: string, key: string, handler: TransitionHandler<V, R>, options: TransitionOptions): Promise<TransitionResult<V, R>> {
+  async #transition<R>(
+    id: string,
+    key: string,
+    handler: TransitionHandler<V, R>,
+    options: TransitionOptions,
+  ): Promise<TransitionResult<V, R>> {
     const o = this.options;
     const started = o.observer ? performance.now() : 0;
     const claimKey = options.claim === undefined ? undefined : o.prefix + options.claim;
@@ -113,7 +123,16 @@ export class SessionStore<V extends Vars = Vars> {
         }
         if (waitedSince) o.observer?.leaseWait?.(o.clock() - waitedSince);
         waitedSince = 0;
-        const outcome = await this.#runAndCommit(id, key, begun.record, begun.lease, now, handler, options, claimKey);
+        const outcome = await this.#runAndCommit(
+          id,
+          key,
+          begun.record,
+          begun.lease,
+          now,
+          handler,
+          options,
+          claimKey,
+        );
         if (outcome) {
           o.observer?.transition?.(outcome.status, performance.now() - started);
           return outcome;
@@ -175,7 +194,11 @@ export class SessionStore<V extends Vars = Vars> {
       if (committed.status !== 'ok') return null;
       released = true;
       if (!prepared) return { status: 'unchanged', session: loaded.session as Session<V>, result };
-      return { status: 'committed', session: { ...prepared.next, version: committed.version } as Session<V>, result };
+      return {
+        status: 'committed',
+        session: { ...prepared.next, version: committed.version } as Session<V>,
+        result,
+      };
     } finally {
       keeper?.stop();
       if (!released && lease) await this.driver.releaseLease(key, lease.token).catch(() => false);
@@ -187,7 +210,8 @@ export class SessionStore<V extends Vars = Vars> {
     if (!record) return { session: fresh, expired: null, migrated: false };
     let stored: Session;
     try {
-      stored = 'body' in record ? await this.#body.decode(id, record) : decodeFields(id, record, this.#body.codec);
+      stored =
+        'body' in record ? await this.#body.decode(id, record) : decodeFields(id, record, this.#body.codec);
     } catch (error) {
       if (!(error instanceof WireShapeError)) throw error;
       await this.#quarantine(id, key, record, error.message, now);
@@ -201,15 +225,28 @@ export class SessionStore<V extends Vars = Vars> {
     return { session, expired: null, migrated: session !== stored };
   }
 
-  async #quarantine(id: string, key: string, record: StoredRecord, reason: string, now: number): Promise<void> {
+  async #quarantine(
+    id: string,
+    key: string,
+    record: StoredRecord,
+    reason: string,
+    now: number,
+  ): Promise<void> {
     await this.driver.quarantine(key, rawBytesOf(record), reason, now);
     this.options.observer?.corrupt?.(this.driver.name, reason);
     for (const listener of this.#listeners) listener({ id, reason });
   }
 
-  async #prepare(base: Session, patch: SessionPatch, migrated: boolean): Promise<{ next: Session; change: BlobChange | FieldChange }> {
+  async #prepare(
+    base: Session,
+    patch: SessionPatch,
+    migrated: boolean,
+  ): Promise<{ next: Session; change: BlobChange | FieldChange }> {
     const next = applyPatch(base, patch);
-    const cap = Math.min(this.options.maxBytes, this.driver.capabilities.maxValueBytes ?? Number.POSITIVE_INFINITY);
+    const cap = Math.min(
+      this.options.maxBytes,
+      this.driver.capabilities.maxValueBytes ?? Number.POSITIVE_INFINITY,
+    );
     if (this.driver.capabilities.model === 'blob') {
       const { body, size } = await this.#body.encode(next);
       if (size > cap) tooLarge(base.id, size, cap);
@@ -226,7 +263,9 @@ export class SessionStore<V extends Vars = Vars> {
   #keepLease(key: string, lease: LeaseGrant) {
     const every = Math.max(10, Math.floor(this.options.leaseTtlMs / 3));
     const timer = setInterval(() => {
-      this.driver.extendLease(key, lease.token, this.options.leaseTtlMs, this.options.clock()).catch(() => false);
+      this.driver
+        .extendLease(key, lease.token, this.options.leaseTtlMs, this.options.clock())
+        .catch(() => false);
     }, every);
     unrefTimer(timer);
     return { stop: () => clearInterval(timer) };
@@ -266,14 +305,25 @@ export class SessionStore<V extends Vars = Vars> {
   }
 
   /** Lists user ids that start with `prefix` (admin use), a page at a time. */
-  async list(options: { prefix?: string; cursor?: string | null; limit?: number } = {}): Promise<{ ids: string[]; cursor: string | null }> {
+  async list(
+    options: { prefix?: string; cursor?: string | null; limit?: number } = {},
+  ): Promise<{ ids: string[]; cursor: string | null }> {
     this.#assertOpen();
     if (!this.driver.scan) {
-      throw new ChatstateError('CAPABILITY_MISSING', `the ${this.driver.name} store cannot list sessions: use SQLite or Redis for admin listing.`, {
-        component: this.driver.name,
-      });
+      throw new ChatstateError(
+        'CAPABILITY_MISSING',
+        `the ${this.driver.name} store cannot list sessions: use SQLite or Redis for admin listing.`,
+        {
+          component: this.driver.name,
+        },
+      );
     }
-    const page = await this.driver.scan(this.options.prefix + (options.prefix ?? ''), options.cursor ?? null, options.limit ?? 100, this.options.clock());
+    const page = await this.driver.scan(
+      this.options.prefix + (options.prefix ?? ''),
+      options.cursor ?? null,
+      options.limit ?? 100,
+      this.options.clock(),
+    );
     const cut = this.options.prefix.length;
     return { ids: page.keys.map((k) => k.slice(cut)), cursor: page.cursor };
   }
@@ -312,9 +362,13 @@ export class SessionStore<V extends Vars = Vars> {
   async subscribe(listener: (event: ChangeEvent & { id: string }) => void): Promise<() => Promise<void>> {
     this.#assertOpen();
     if (!this.driver.subscribe) {
-      throw new ChatstateError('CAPABILITY_MISSING', `the ${this.driver.name} store has no change events: use Redis.`, {
-        component: this.driver.name,
-      });
+      throw new ChatstateError(
+        'CAPABILITY_MISSING',
+        `the ${this.driver.name} store has no change events: use Redis.`,
+        {
+          component: this.driver.name,
+        },
+      );
     }
     const cut = this.options.prefix.length;
     return this.driver.subscribe((event) => {
@@ -348,9 +402,13 @@ export class SessionStore<V extends Vars = Vars> {
 
   #assertOpen(): void {
     if (this.#closed) {
-      throw new ChatstateError('STORE_CLOSED', `the ${this.driver.name} store is closed: open a new one with openStore().`, {
-        component: 'store',
-      });
+      throw new ChatstateError(
+        'STORE_CLOSED',
+        `the ${this.driver.name} store is closed: open a new one with openStore().`,
+        {
+          component: 'store',
+        },
+      );
     }
   }
 }
@@ -360,7 +418,13 @@ function rewritePatch(next: Session, patch: SessionPatch): SessionPatch {
   return {
     ...patch,
     reset: true,
-    set: { flow: next.flow, node: next.node, prevNode: next.prevNode, retries: next.retries, schema: next.schema },
+    set: {
+      flow: next.flow,
+      node: next.node,
+      prevNode: next.prevNode,
+      retries: next.retries,
+      schema: next.schema,
+    },
     setVars: { ...next.vars },
     unsetVars: [],
     incr: {},

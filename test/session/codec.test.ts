@@ -51,10 +51,18 @@ describe('session body encoding', () => {
 
   it('rejects bytes that are not a session with WireShapeError', async () => {
     const enc = new BodyEncoding(codecByName('msgpack'), 1024);
-    const bad = [new Uint8Array([]), new Uint8Array([0x07, 1, 2]), new Uint8Array([0x01, 0xc1]), new Uint8Array([0x81, 1, 2, 3])];
-    for (const body of bad) await expect(enc.decode('x', { ...meta, body })).rejects.toBeInstanceOf(WireShapeError);
+    const bad = [
+      new Uint8Array([]),
+      new Uint8Array([0x07, 1, 2]),
+      new Uint8Array([0x01, 0xc1]),
+      new Uint8Array([0x81, 1, 2, 3]),
+    ];
+    for (const body of bad)
+      await expect(enc.decode('x', { ...meta, body })).rejects.toBeInstanceOf(WireShapeError);
     const notSession = codecByName('msgpack').encode({ hello: 'world' });
-    await expect(enc.decode('x', { ...meta, body: new Uint8Array([0x01, ...notSession]) })).rejects.toBeInstanceOf(WireShapeError);
+    await expect(
+      enc.decode('x', { ...meta, body: new Uint8Array([0x01, ...notSession]) }),
+    ).rejects.toBeInstanceOf(WireShapeError);
   });
 
   it('unknown codec names fail with CODEC_UNKNOWN', () => {

@@ -3,7 +3,8 @@ import { SessionDraft } from '../../src/session/draft.js';
 import { applyPatch, emptySession, isEmptyPatch } from '../../src/session/patch.js';
 
 const base = () => ({ ...emptySession('1', 1000, 1), version: 3, node: 'a', vars: { n: 1, s: 'x' } });
-const draftOf = (session = base()) => new SessionDraft(session, { now: 2000, ttlMs: 60_000, historyLimit: 3, expired: null });
+const draftOf = (session = base()) =>
+  new SessionDraft(session, { now: 2000, ttlMs: 60_000, historyLimit: 3, expired: null });
 
 describe('SessionDraft', () => {
   it('records nothing when nothing changes', () => {
@@ -17,7 +18,12 @@ describe('SessionDraft', () => {
     d.goto('b').set('s', 'y').unset('n').remember({ dir: 'in', text: 'hi' });
     expect([d.node, d.prevNode, d.vars]).toEqual(['b', 'a', { s: 'y' }]);
     const patch = d.toPatch();
-    expect(patch).toMatchObject({ set: { node: 'b', prevNode: 'a' }, setVars: { s: 'y' }, unsetVars: ['n'], expiresAt: 62_000 });
+    expect(patch).toMatchObject({
+      set: { node: 'b', prevNode: 'a' },
+      setVars: { s: 'y' },
+      unsetVars: ['n'],
+      expiresAt: 62_000,
+    });
     expect(patch?.push).toEqual([{ dir: 'in', text: 'hi', at: 2000 }]);
   });
 
@@ -76,7 +82,10 @@ describe('SessionDraft', () => {
 
   it('an expired session starts as a reset and exposes the old one', () => {
     const old = base();
-    const d = new SessionDraft({ ...emptySession('1', 2000, 1), version: 3 }, { now: 2000, ttlMs: 1, historyLimit: 3, expired: old });
+    const d = new SessionDraft(
+      { ...emptySession('1', 2000, 1), version: 3 },
+      { now: 2000, ttlMs: 1, historyLimit: 3, expired: old },
+    );
     expect(d.isNew).toBe(true);
     expect(d.expired?.node).toBe('a');
     d.goto('welcome');

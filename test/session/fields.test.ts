@@ -49,14 +49,27 @@ describe('hash field layout', () => {
   });
 
   it('stores numeric vars as decimal text so HINCRBY works', () => {
-    const draft = new SessionDraft(emptySession('u', 1, 1), { now: 1, ttlMs: null, historyLimit: 5, expired: null });
+    const draft = new SessionDraft(emptySession('u', 1, 1), {
+      now: 1,
+      ttlMs: null,
+      historyLimit: 5,
+      expired: null,
+    });
     draft.set('n', 41);
     const fields = encodeFieldPatch(emptySession('u', 1, 1), draft.toPatch() as never, codec, 1);
     expect(fields.set['x:n']).toBe('41');
   });
 
   it('rejects a hash that is not a session', () => {
-    expect(() => decodeFields('u', { version: 1, expiresAt: null, fields: { s: 'abc', c: '1', u: '1' } }, codec)).toThrow();
-    expect(() => decodeFields('u', { version: 1, expiresAt: null, fields: { s: '1', c: '1', u: '1', 'x:a': '{' } }, codec)).toThrow();
+    expect(() =>
+      decodeFields('u', { version: 1, expiresAt: null, fields: { s: 'abc', c: '1', u: '1' } }, codec),
+    ).toThrow();
+    expect(() =>
+      decodeFields(
+        'u',
+        { version: 1, expiresAt: null, fields: { s: '1', c: '1', u: '1', 'x:a': '{' } },
+        codec,
+      ),
+    ).toThrow();
   });
 });

@@ -36,13 +36,17 @@ defineConformanceSuite(
       paths.set(driver, paths.get(first) as string);
       return driver;
     },
-    corrupt: async (driver, key) =>
+    corrupt: async (driver, key) => {
       withDb(paths.get(driver) as string, (db) =>
         db.prepare('UPDATE cs_sessions SET d = ? WHERE k = ?').run(Buffer.from('not a session'), key),
-      ),
+      );
+    },
     quarantined: async (driver, key) =>
       withDb(paths.get(driver) as string, (db) =>
-        db.prepare<[string], { d: Buffer }>('SELECT d FROM cs_quarantine WHERE k = ? ORDER BY id').all(key).map((r) => new Uint8Array(r.d)),
+        db
+          .prepare<[string], { d: Buffer }>('SELECT d FROM cs_quarantine WHERE k = ? ORDER BY id')
+          .all(key)
+          .map((r) => new Uint8Array(r.d)),
       ),
   },
 );

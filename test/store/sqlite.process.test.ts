@@ -40,7 +40,9 @@ describe('sqlite store across processes', () => {
     chmodSync(locked, 0o500);
     try {
       // root ignores directory permissions, so also try a path under a regular file, which fails for everyone.
-      await expect(openStore(`sqlite:${join(dir, 'nested', 'deeper', 'x.db', 'sub', 'y.db')}`)).rejects.toMatchObject({
+      await expect(
+        openStore(`sqlite:${join(dir, 'nested', 'deeper', 'x.db', 'sub', 'y.db')}`),
+      ).rejects.toMatchObject({
         code: 'STORE_OPEN_FAILED',
         message: expect.stringContaining('writable'),
       });
@@ -51,8 +53,14 @@ describe('sqlite store across processes', () => {
 
   it('a sweep removes expired sessions, claims and leases', async () => {
     let now = 1_000_000;
-    const store = await openStore(`sqlite:${join(dir, 'sweep.db')}`, { clock: () => now, ttlMs: 1000, claimTtlMs: 1000, sweepIntervalMs: 0 });
-    for (let i = 0; i < 20; i++) await store.transition(`u${i}`, (s) => void s.set('i', i), { claim: `m${i}` });
+    const store = await openStore(`sqlite:${join(dir, 'sweep.db')}`, {
+      clock: () => now,
+      ttlMs: 1000,
+      claimTtlMs: 1000,
+      sweepIntervalMs: 0,
+    });
+    for (let i = 0; i < 20; i++)
+      await store.transition(`u${i}`, (s) => void s.set('i', i), { claim: `m${i}` });
     expect(await store.claim('m3', 1000)).toBe(false);
     now += 2000;
     expect(await store.sweep()).toBe(20);
@@ -64,7 +72,10 @@ describe('sqlite store across processes', () => {
 
 describe('store URLs', () => {
   it('unknown schemes and unparsable URLs fail with stable codes', async () => {
-    await expect(openStore('mongodb://x')).rejects.toMatchObject({ code: 'STORE_SCHEME_UNKNOWN', message: expect.stringContaining('sqlite:') });
+    await expect(openStore('mongodb://x')).rejects.toMatchObject({
+      code: 'STORE_SCHEME_UNKNOWN',
+      message: expect.stringContaining('sqlite:'),
+    });
     await expect(openStore('not a url')).rejects.toMatchObject({ code: 'STORE_URL_INVALID' });
     await expect(openStore('memory:?max=-1')).rejects.toMatchObject({ code: 'STORE_URL_INVALID' });
   });

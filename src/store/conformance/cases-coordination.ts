@@ -16,19 +16,33 @@ export function coordinationCases(api: SuiteApi, test: Case): void {
 
     test('a transition with a claim runs once per key', async ({ store }) => {
       let runs = 0;
-      const first = await store.transition('cl1', (s) => void (runs++, s.incr('retries')), { claim: 'wamid.X' });
-      const second = await store.transition('cl1', (s) => void (runs++, s.incr('retries')), { claim: 'wamid.X' });
+      const count = (s: { incr(key: 'retries'): number }) => {
+        runs++;
+        s.incr('retries');
+      };
+      const first = await store.transition('cl1', count, { claim: 'wamid.X' });
+      const second = await store.transition('cl1', count, { claim: 'wamid.X' });
       equal([first.status, second.status, runs], ['committed', 'duplicate', 1], 'second run is a duplicate');
       equal((await store.get('cl1'))?.retries, 1, 'applied once');
       const unchanged = await store.transition('cl1', () => 'seen', { claim: 'wamid.Y' });
       equal(unchanged.status, 'unchanged', 'a claim without a change');
-      equal((await store.transition('cl1', () => 'again', { claim: 'wamid.Y' })).status, 'duplicate', 'still recorded');
+      equal(
+        (await store.transition('cl1', () => 'again', { claim: 'wamid.Y' })).status,
+        'duplicate',
+        'still recorded',
+      );
     });
 
     test('a failed handler does not consume the claim', async ({ store }) => {
-      await store.transition('cl2', () => {
-        throw new Error('boom');
-      }, { claim: 'wamid.F' }).catch(() => {});
+      await store
+        .transition(
+          'cl2',
+          () => {
+            throw new Error('boom');
+          },
+          { claim: 'wamid.F' },
+        )
+        .catch(() => {});
       const retry = await store.transition('cl2', (s) => void s.set('ok', true), { claim: 'wamid.F' });
       equal(retry.status, 'committed', 'redelivery is processed');
     });
@@ -73,7 +87,10 @@ export function coordinationCases(api: SuiteApi, test: Case): void {
       const held = await store.acquireLease('l3', 10_000);
       ok(held, 'held');
       let ran = false;
-      const pending = store.transition('l3', (s) => void ((ran = true), s.set('after', true)));
+      const pending = store.transition('l3', (s) => {
+        ran = true;
+        s.set('after', true);
+      });
       await sleep(100);
       equal(ran, false, 'the handler waits while another worker holds the lease');
       await store.releaseLease(held);
@@ -85,9 +102,11 @@ export function coordinationCases(api: SuiteApi, test: Case): void {
       const impatient = await c.peer({ leaseWaitMs: 150 });
       ok(await c.store.acquireLease('l4', 10_000), 'held elsewhere');
       let code: string | undefined;
-      await impatient.transition('l4', () => {}).catch((e: { code?: string }) => {
-        code = e.code;
-      });
+      await impatient
+        .transition('l4', () => {})
+        .catch((e: { code?: string }) => {
+          code = e.code;
+        });
       equal(code, 'LEASE_BUSY', 'typed error');
     });
   });
@@ -102,7 +121,12 @@ export function coordinationCases(api: SuiteApi, test: Case): void {
       ok(a.status === 'ok' && b.status === 'ok' && a.record && b.record, 'both loaded version 1');
       const change = await c.store.transition('v1', (s) => void s.set('n', 1));
       ok(change.status === 'committed', 'a third writer committed');
-      const late = await driver.commit({ key, now: Date.now(), expectVersion: a.record.version, change: null });
+      const late = await driver.commit({
+        key,
+        now: Date.now(),
+        expectVersion: a.record.version,
+        change: null,
+      });
       equal(late.status, 'conflict', 'the late writer sees a conflict');
     });
 
@@ -112,16 +136,24 @@ export function coordinationCases(api: SuiteApi, test: Case): void {
       for (let i = 0; i < 20; i++) {
         const store = i % 2 ? other : c.store;
         work.push(
-          store.transition('v2', async (s) => {
-            const seen = s.vars.list as number[] | undefined;
-            await sleep(1);
-            s.set('list', [...(seen ?? []), i]);
-          }, { lease: false }),
+          store.transition(
+            'v2',
+            async (s) => {
+              const seen = s.vars.list as number[] | undefined;
+              await sleep(1);
+              s.set('list', [...(seen ?? []), i]);
+            },
+            { lease: false },
+          ),
         );
       }
       await Promise.all(work);
       const list = (await c.store.get('v2'))?.vars.list as number[];
-      equal([...list].sort((x, y) => x - y), [...Array(20).keys()], 'every read-modify-write survived');
+      equal(
+        [...list].sort((x, y) => x - y),
+        [...Array(20).keys()],
+        'every read-modify-write survived',
+      );
     }, 30_000);
 
     test('1,000 concurrent transitions on one user end at exactly 1,000', async (c) => {
@@ -151,7 +183,10 @@ export function coordinationCases(api: SuiteApi, test: Case): void {
       for (const id of users) {
         const got = await store.get(id);
         equal(got?.retries, 5, `${id} retries`);
-        ok(got?.history.every((h) => h.text?.startsWith(`${id}:`)), `${id} history holds only its own messages`);
+        ok(
+          got?.history.every((h) => h.text?.startsWith(`${id}:`)),
+          `${id} history holds only its own messages`,
+        );
       }
     }, 60_000);
   });

@@ -26,14 +26,20 @@ export function errorCases(api: SuiteApi, test: Case): void {
     test('an oversized session fails with SESSION_TOO_LARGE and stores nothing', async (c) => {
       await c.store.transition('big', (s) => void s.set('small', 'x'));
       const error = await rejects(
-        c.store.transition('big', (s) => void s.set('huge', 'x'.repeat(c.store.options.maxBytes + 1)), { claim: 'wamid.big' }),
+        c.store.transition('big', (s) => void s.set('huge', 'x'.repeat(c.store.options.maxBytes + 1)), {
+          claim: 'wamid.big',
+        }),
         'SESSION_TOO_LARGE',
         'oversized commit',
       );
       ok(String((error as Error).message).includes('maxBytes'), 'the message says how to fix it');
       const got = await c.store.get('big');
       equal([got?.version, got?.vars], [1, { small: 'x' }], 'the previous session is intact');
-      equal((await c.store.transition('big', (s) => void s.set('n', 1), { claim: 'wamid.big' })).status, 'committed', 'claim and lease were not consumed');
+      equal(
+        (await c.store.transition('big', (s) => void s.set('n', 1), { claim: 'wamid.big' })).status,
+        'committed',
+        'claim and lease were not consumed',
+      );
     });
 
     test('a handler that throws changes nothing and releases the lease', async ({ store }) => {
@@ -51,18 +57,42 @@ export function errorCases(api: SuiteApi, test: Case): void {
     });
 
     test('invalid user ids are refused', async ({ store }) => {
-      await rejects(Promise.resolve().then(() => store.transition('', () => {})), 'INVALID_ARGUMENT', 'empty id');
-      await rejects(Promise.resolve().then(() => store.get('{tag}')), 'INVALID_ARGUMENT', 'braces');
+      await rejects(
+        Promise.resolve().then(() => store.transition('', () => {})),
+        'INVALID_ARGUMENT',
+        'empty id',
+      );
+      await rejects(
+        Promise.resolve().then(() => store.get('{tag}')),
+        'INVALID_ARGUMENT',
+        'braces',
+      );
     });
 
     test('every operation after close fails with STORE_CLOSED', async (c) => {
       const other = await c.peer();
       void other;
       await c.store.close();
-      await rejects(Promise.resolve().then(() => c.store.transition('x', () => {})), 'STORE_CLOSED', 'transition');
-      await rejects(Promise.resolve().then(() => c.store.get('x')), 'STORE_CLOSED', 'get');
-      await rejects(Promise.resolve().then(() => c.store.claim('k')), 'STORE_CLOSED', 'claim');
-      await rejects(Promise.resolve().then(() => c.store.delete('x')), 'STORE_CLOSED', 'delete');
+      await rejects(
+        Promise.resolve().then(() => c.store.transition('x', () => {})),
+        'STORE_CLOSED',
+        'transition',
+      );
+      await rejects(
+        Promise.resolve().then(() => c.store.get('x')),
+        'STORE_CLOSED',
+        'get',
+      );
+      await rejects(
+        Promise.resolve().then(() => c.store.claim('k')),
+        'STORE_CLOSED',
+        'claim',
+      );
+      await rejects(
+        Promise.resolve().then(() => c.store.delete('x')),
+        'STORE_CLOSED',
+        'delete',
+      );
       await c.store.close();
     });
   });

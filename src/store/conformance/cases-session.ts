@@ -32,7 +32,9 @@ export function sessionCases(api: SuiteApi, test: Case): void {
         s.goto('a').set('keep', 1).set('drop', 'x').set('change', 'old');
       });
       await store.transition('u1', (s) => {
-        s.goto('b').unset('drop').set('change', { nested: [1, 2] });
+        s.goto('b')
+          .unset('drop')
+          .set('change', { nested: [1, 2] });
       });
       const got = await store.get('u1');
       equal(got?.vars, { keep: 1, change: { nested: [1, 2] } }, 'vars after patch');
@@ -66,12 +68,23 @@ export function sessionCases(api: SuiteApi, test: Case): void {
     test('history keeps the last N messages in order, media as references', async ({ store }) => {
       const limit = store.options.historyLimit;
       for (let i = 0; i < limit + 2; i++) {
-        await store.transition('u4', (s) => void s.remember({ dir: i % 2 ? 'out' : 'in', text: `m${i}`, at: i }));
+        await store.transition(
+          'u4',
+          (s) => void s.remember({ dir: i % 2 ? 'out' : 'in', text: `m${i}`, at: i }),
+        );
       }
-      await store.transition('u4', (s) => void s.remember({ dir: 'in', at: 99, media: { kind: 'image', id: 'MEDIA1', mime: 'image/jpeg' } }));
+      await store.transition(
+        'u4',
+        (s) =>
+          void s.remember({ dir: 'in', at: 99, media: { kind: 'image', id: 'MEDIA1', mime: 'image/jpeg' } }),
+      );
       const got = await store.get('u4');
       equal(got?.history.length, limit, 'trimmed to the limit');
-      equal(got?.history.at(-1), { dir: 'in', at: 99, media: { kind: 'image', id: 'MEDIA1', mime: 'image/jpeg' } }, 'media reference');
+      equal(
+        got?.history.at(-1),
+        { dir: 'in', at: 99, media: { kind: 'image', id: 'MEDIA1', mime: 'image/jpeg' } },
+        'media reference',
+      );
       equal(got?.history.at(-2)?.text, `m${limit + 1}`, 'newest text kept');
     });
 
@@ -115,7 +128,8 @@ export function sessionCases(api: SuiteApi, test: Case): void {
       if (!store.capabilities.nativeTtl) equal(removed, 1, 'sweep removed the expired row');
       equal(await store.get('sweep1'), null, 'gone');
       ok(await store.get('sweep2'), 'live session kept');
-      if (store.capabilities.scan) equal((await store.list({ prefix: 'sweep' })).ids, ['sweep2'], 'list skips expired');
+      if (store.capabilities.scan)
+        equal((await store.list({ prefix: 'sweep' })).ids, ['sweep2'], 'list skips expired');
     }, 15_000);
 
     test('list pages through sessions by prefix', async ({ store }) => {
@@ -138,7 +152,11 @@ export function sessionCases(api: SuiteApi, test: Case): void {
       equal([loaded?.schema, loaded?.vars.first], [2, 'Ann'], 'migrated on load');
       await v2.transition('m1', (s) => void s.goto('m'));
       const stored = await v2.get('m1');
-      equal([stored?.schema, stored?.vars.first, stored?.node, stored?.prevNode], [2, 'Ann', 'm', 'n'], 'stored migrated');
+      equal(
+        [stored?.schema, stored?.vars.first, stored?.node, stored?.prevNode],
+        [2, 'Ann', 'm', 'n'],
+        'stored migrated',
+      );
       const v1 = await c.peer({ schemaVersion: 1 });
       let code: string | undefined;
       await v1.get('m1').catch((e: { code?: string }) => {
@@ -150,7 +168,10 @@ export function sessionCases(api: SuiteApi, test: Case): void {
     test('json codec and compressed bodies round-trip', async (c) => {
       const json = await c.peer({ codec: 'json', compressAbove: 64 });
       const big = 'lorem ipsum '.repeat(200);
-      await json.transition('c1', (s) => void s.set('note', big).set('emoji', 'olá 😀').remember({ dir: 'out', text: big, at: 5 }));
+      await json.transition(
+        'c1',
+        (s) => void s.set('note', big).set('emoji', 'olá 😀').remember({ dir: 'out', text: big, at: 5 }),
+      );
       const got = await json.get('c1');
       equal([got?.vars.note, got?.vars.emoji, got?.history[0]?.text], [big, 'olá 😀', big], 'values survive');
       const viaMsgpack = await c.store.get('c1');

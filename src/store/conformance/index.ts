@@ -4,8 +4,8 @@ import { sessionCases } from './cases-session.js';
 import { CaseContext } from './context.js';
 import type { ConformanceTarget, SuiteApi } from './types.js';
 
-export type { ConformanceTarget, SuiteApi } from './types.js';
 export { ConformanceFailure } from './assert.js';
+export type { ConformanceTarget, SuiteApi } from './types.js';
 
 /**
  * The conformance suite every store driver runs, now and later, against the real store:

@@ -105,7 +105,8 @@ export function memoryDriver(options: MemoryDriverOptions = {}): Driver & {
     },
 
     async commit(req: CommitRequest): Promise<CommitResult> {
-      if (req.leaseToken !== undefined && leases.get(req.key)?.token !== req.leaseToken) return { status: 'lease_lost' };
+      if (req.leaseToken !== undefined && leases.get(req.key)?.token !== req.leaseToken)
+        return { status: 'lease_lost' };
       const current = sessions.get(req.key);
       if ((current?.version ?? 0) !== req.expectVersion) return { status: 'conflict' };
       let version = req.expectVersion;
@@ -164,7 +165,12 @@ export function memoryDriver(options: MemoryDriverOptions = {}): Driver & {
     async scan(prefix, cursor, limit, now): Promise<ScanPage> {
       // Sorted keys make the cursor stable across writes: it is the last key returned.
       const keys = [...sessions.entries()]
-        .filter(([k, row]) => k.startsWith(prefix) && (cursor === null || k > cursor) && (row.expiresAt === null || row.expiresAt > now))
+        .filter(
+          ([k, row]) =>
+            k.startsWith(prefix) &&
+            (cursor === null || k > cursor) &&
+            (row.expiresAt === null || row.expiresAt > now),
+        )
         .map(([k]) => k)
         .sort();
       const page = keys.slice(0, limit);

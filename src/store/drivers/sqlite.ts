@@ -54,7 +54,9 @@ export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
     leasePut: db.prepare<[string, number, number]>(
       'INSERT INTO cs_leases (k, t, e) VALUES (?, ?, ?) ON CONFLICT (k) DO UPDATE SET t = excluded.t, e = excluded.e',
     ),
-    leaseExtend: db.prepare<[number, string, number, number]>('UPDATE cs_leases SET e = ? WHERE k = ? AND t = ? AND e > ?'),
+    leaseExtend: db.prepare<[number, string, number, number]>(
+      'UPDATE cs_leases SET e = ? WHERE k = ? AND t = ? AND e > ?',
+    ),
     leaseRelease: db.prepare<[string, number]>('UPDATE cs_leases SET e = 0 WHERE k = ? AND t = ? AND e > 0'),
     sessionGet: db.prepare<[string], SessionRow>('SELECT v, e, d FROM cs_sessions WHERE k = ?'),
     versionGet: db.prepare<[string], { v: number }>('SELECT v FROM cs_sessions WHERE k = ?'),
@@ -65,14 +67,18 @@ export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
       'UPDATE cs_sessions SET v = v + 1, e = ?, d = ? WHERE k = ? AND v = ?',
     ),
     sessionDelete: db.prepare<[string]>('DELETE FROM cs_sessions WHERE k = ?'),
-    quarantinePut: db.prepare<[string, Uint8Array, string, number]>('INSERT INTO cs_quarantine (k, d, reason, at) VALUES (?, ?, ?, ?)'),
+    quarantinePut: db.prepare<[string, Uint8Array, string, number]>(
+      'INSERT INTO cs_quarantine (k, d, reason, at) VALUES (?, ?, ?, ?)',
+    ),
     scan: db.prepare<[string, string, number, number], { k: string }>(
       'SELECT k FROM cs_sessions WHERE k >= ? AND k < ? AND (e IS NULL OR e > ?) ORDER BY k LIMIT ?',
     ),
     sweepSessions: db.prepare<[number, number]>(
       'DELETE FROM cs_sessions WHERE k IN (SELECT k FROM cs_sessions WHERE e <= ? LIMIT ?)',
     ),
-    sweepClaims: db.prepare<[number, number]>('DELETE FROM cs_claims WHERE k IN (SELECT k FROM cs_claims WHERE e <= ? LIMIT ?)'),
+    sweepClaims: db.prepare<[number, number]>(
+      'DELETE FROM cs_claims WHERE k IN (SELECT k FROM cs_claims WHERE e <= ? LIMIT ?)',
+    ),
     sweepLeases: db.prepare<[number]>('DELETE FROM cs_leases WHERE e <= ?'),
   };
 
@@ -102,13 +108,16 @@ export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
   });
 
   const commitTx = db.transaction((req: CommitRequest): CommitResult => {
-    if (req.leaseToken !== undefined && q.leaseGet.get(req.key)?.t !== req.leaseToken) return { status: 'lease_lost' };
+    if (req.leaseToken !== undefined && q.leaseGet.get(req.key)?.t !== req.leaseToken)
+      return { status: 'lease_lost' };
     let version = req.expectVersion;
     if (req.change) {
       if (req.change.kind !== 'blob') throw new TypeError('sqlite driver stores blobs');
       const { body, expiresAt } = req.change;
       const info =
-        version === 0 ? q.sessionInsert.run(req.key, expiresAt, body) : q.sessionUpdate.run(expiresAt, body, req.key, version);
+        version === 0
+          ? q.sessionInsert.run(req.key, expiresAt, body)
+          : q.sessionUpdate.run(expiresAt, body, req.key, version);
       if (info.changes === 0) return { status: 'conflict' };
       version += 1;
     } else if ((q.versionGet.get(req.key)?.v ?? 0) !== version) {
@@ -138,7 +147,8 @@ export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
   let closed = false;
   const guard = <A extends unknown[], R>(fn: (...args: A) => R) => {
     return async (...args: A): Promise<R> => {
-      if (closed) throw new ChatstateError('STORE_CLOSED', 'the sqlite store is closed.', { component: 'sqlite' });
+      if (closed)
+        throw new ChatstateError('STORE_CLOSED', 'the sqlite store is closed.', { component: 'sqlite' });
       try {
         return fn(...args);
       } catch (error) {
@@ -159,10 +169,15 @@ export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
     load: guard((key: string) => toRecord(q.sessionGet.get(key))),
     claim: guard((key: string, ttlMs: number, now: number) => claimTx.immediate(key, ttlMs, now)),
     acquireLease: guard((key: string, ttlMs: number, now: number) => acquireTx.immediate(key, ttlMs, now)),
-    extendLease: guard((key: string, token: number, ttlMs: number, now: number) => q.leaseExtend.run(now + ttlMs, key, token, now).changes > 0),
+    extendLease: guard(
+      (key: string, token: number, ttlMs: number, now: number) =>
+        q.leaseExtend.run(now + ttlMs, key, token, now).changes > 0,
+    ),
     releaseLease: guard((key: string, token: number) => q.leaseRelease.run(key, token).changes > 0),
     delete: guard((key: string) => q.sessionDelete.run(key).changes > 0),
-    quarantine: guard((key: string, raw: Uint8Array, reason: string, now: number) => quarantineTx.immediate(key, raw, reason, now)),
+    quarantine: guard((key: string, raw: Uint8Array, reason: string, now: number) =>
+      quarantineTx.immediate(key, raw, reason, now),
+    ),
     scan: guard((prefix: string, cursor: string | null, limit: number, now: number) => {
       const from = cursor === null ? prefix : `${cursor}\u0000`;
       const rows = q.scan.all(from, `${prefix}\uffff`, now, limit + 1);
@@ -171,7 +186,8 @@ export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
     }),
     sweep: guard((now: number) => {
       let removed = 0;
-      for (let n = sweepBatch; n === sweepBatch; removed += n) n = q.sweepSessions.run(now, sweepBatch).changes;
+      for (let n = sweepBatch; n === sweepBatch; removed += n)
+        n = q.sweepSessions.run(now, sweepBatch).changes;
       while (q.sweepClaims.run(now, sweepBatch).changes === sweepBatch);
       q.sweepLeases.run(now);
       return removed;
