@@ -1,7 +1,7 @@
 import { defineCommand } from 'citty';
 import { ChatstateError } from '../errors.js';
 import { startNodeServer } from '../server/node.js';
-import { DEFAULT_STORE_URL, redact } from '../store/open.js';
+import { DEFAULT_STORE_URL } from '../store/open.js';
 
 export const serveCommand = defineCommand({
   meta: { name: 'serve', description: 'Start the HTTP server (webhooks, health, metrics) on a store.' },
@@ -11,16 +11,13 @@ export const serveCommand = defineCommand({
     host: { type: 'string', description: 'Interface to bind (env HOST, default 0.0.0.0)' },
   },
   async run({ args }) {
-    const storeUrl = args.store ?? process.env.CHATSTATE_STORE ?? DEFAULT_STORE_URL;
-    const port = parsePort(args.port ?? process.env.PORT ?? '3000');
+    const env = { ...process.env };
+    if (args.store) env.CHATSTATE_STORE = args.store;
+    if (args.port) env.PORT = args.port;
     try {
-      const server = await startNodeServer({
-        storeUrl,
-        port,
-        host: args.host ?? process.env.HOST ?? '0.0.0.0',
-      });
+      const server = await startNodeServer({ env, host: args.host ?? process.env.HOST ?? '0.0.0.0' });
       const stop = async (signal: string) => {
-        console.log(`chatstate: ${signal} received, finishing in-flight work`);
+        console.error(`chatstate: ${signal} received, finishing in-flight work`);
         await server.close();
         process.exit(0);
       };
@@ -28,21 +25,10 @@ export const serveCommand = defineCommand({
       process.once('SIGTERM', () => void stop('SIGTERM'));
     } catch (error) {
       if (error instanceof ChatstateError) {
-        console.error(`${error.message}\n(code ${error.code}; store ${redact(storeUrl)})`);
+        console.error(`${error.message} (code ${error.code})`);
         process.exit(2);
       }
       throw error;
     }
   },
 });
-
-function parsePort(value: string): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    console.error(
-      `[chatstate] [cli] invalid port "${value}": use an integer between 0 and 65535 (PORT or --port).`,
-    );
-    process.exit(2);
-  }
-  return port;
-}

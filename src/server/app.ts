@@ -1,25 +1,56 @@
 import { Hono } from 'hono';
+import type { Bot } from '../runtime/bot.js';
+import { Dispatcher } from '../runtime/dispatcher.js';
+import { type Logger, silentLogger } from '../runtime/log.js';
+import { noMetrics, type RuntimeMetrics } from '../runtime/metrics.js';
 import type { SessionStore } from '../store/session-store.js';
+import type { ServerConfig } from './config.js';
+import { mountWebhookRoutes, type SignatureVerifier } from './webhook-routes.js';
 
 export interface AppOptions {
   store: SessionStore;
-  /** True while the server is shutting down: /readyz answers 503 so load balancers stop sending. */
-  draining?: () => boolean;
+  config: ServerConfig;
+  bot: Bot;
+  log?: Logger;
+  metrics?: RuntimeMetrics;
+  /** Renders GET /metrics (Prometheus text); the route exists only when this is given. */
+  renderMetrics?: () => Promise<{ body: string; contentType: string }>;
+  verifySignature?: SignatureVerifier;
+  /** Options for the dispatcher the app creates. */
+  recoveryIntervalMs?: number;
+}
+
+export interface ChatstateApp {
+  app: Hono;
+  /** Web-standard fetch handler: Request in, Response out. */
+  fetch: (request: Request) => Response | Promise<Response>;
+  dispatcher: Dispatcher;
+  /** Stop accepting (readyz 503), finish in-flight messages. */
+  drain(): Promise<void>;
 }
 
 /**
- * The HTTP surface as a Web-standard fetch handler (Request -> Response), so the same app runs on
- * Node (server/node.ts) and on edge runtimes. Hono is the router: it is built on the Fetch API,
- * runs unchanged on every runtime, and adds little per request.
+ * The HTTP surface as a Web-standard fetch handler, so the same app runs on Node (server/node.ts)
+ * and on edge runtimes. Hono is the router: built on the Fetch API, unchanged on every runtime.
  */
-export function createApp(options: AppOptions): Hono {
+export function createApp(options: AppOptions): ChatstateApp {
   const app = new Hono();
   const { store } = options;
+  const log = options.log ?? silentLogger;
+  const metrics = options.metrics ?? noMetrics;
+  const dispatcher = new Dispatcher({
+    store,
+    bot: options.bot,
+    logger: log,
+    metrics,
+    ...(options.recoveryIntervalMs === undefined ? {} : { recoveryIntervalMs: options.recoveryIntervalMs }),
+  });
+  let draining = false;
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
 
   app.get('/readyz', async (c) => {
-    if (options.draining?.()) return c.json({ status: 'draining' }, 503);
+    if (draining) return c.json({ status: 'draining' }, 503);
     try {
       await store.ping();
       return c.json({ status: 'ready', store: store.driver.name });
@@ -31,5 +62,29 @@ export function createApp(options: AppOptions): Hono {
     }
   });
 
-  return app;
+  if (options.renderMetrics) {
+    const render = options.renderMetrics;
+    app.get('/metrics', async (c) => {
+      const { body, contentType } = await render();
+      return c.body(body, 200, { 'content-type': contentType });
+    });
+  }
+
+  mountWebhookRoutes(app, {
+    config: options.config,
+    dispatcher,
+    log,
+    metrics,
+    ...(options.verifySignature ? { verifySignature: options.verifySignature } : {}),
+  });
+
+  return {
+    app,
+    fetch: (request) => app.fetch(request),
+    dispatcher,
+    async drain() {
+      draining = true;
+      await dispatcher.close();
+    },
+  };
 }

@@ -1,44 +1,77 @@
 import { type ServerType, serve } from '@hono/node-server';
-import { openStore } from '../store/open.js';
+import pino from 'pino';
+import { type Bot, rememberBot } from '../runtime/bot.js';
+import type { Logger } from '../runtime/log.js';
+import { openStore, redact } from '../store/open.js';
 import type { StoreOptions } from '../store/options.js';
 import type { SessionStore } from '../store/session-store.js';
-import { createApp } from './app.js';
+import { type ChatstateApp, createApp } from './app.js';
+import { loadConfig, type ServerConfig } from './config.js';
+import { verifyMetaSignatureNode } from './node-verify.js';
+import { createPrometheus } from './prometheus.js';
 
 export interface NodeServerOptions {
-  storeUrl: string;
-  port: number;
+  /** Environment to read configuration from. Default process.env. */
+  env?: Record<string, string | undefined>;
+  /** Overrides on top of the environment. */
+  config?: Partial<Pick<ServerConfig, 'storeUrl' | 'port'>>;
   host?: string;
+  bot?: Bot;
   storeOptions?: StoreOptions;
-  log?: (message: string) => void;
+  logger?: Logger;
+  recoveryIntervalMs?: number;
 }
 
 export interface RunningServer {
   url: string;
+  port: number;
   store: SessionStore;
+  runtime: ChatstateApp;
   close(): Promise<void>;
 }
 
-/** Starts the HTTP server on Node: opens the store, serves the fetch handler, shuts down gracefully. */
-export async function startNodeServer(options: NodeServerOptions): Promise<RunningServer> {
-  const log = options.log ?? ((m: string) => console.log(m));
-  const store = await openStore(options.storeUrl, options.storeOptions);
-  let draining = false;
-  const app = createApp({ store, draining: () => draining });
+/** Starts chatstate on Node: config from env, store, metrics, webhook runtime, graceful shutdown. */
+export async function startNodeServer(options: NodeServerOptions = {}): Promise<RunningServer> {
+  const { config, warnings } = loadConfig(options.env ?? process.env);
+  Object.assign(config, options.config);
+  const log: Logger = options.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info', base: undefined });
+  for (const warning of warnings) log.warn({}, warning);
+  const prometheus = createPrometheus();
+  const store = await openStore(config.storeUrl, { ...options.storeOptions, observer: prometheus.store });
+  const runtime = createApp({
+    store,
+    config,
+    bot: options.bot ?? rememberBot,
+    log,
+    metrics: prometheus.runtime,
+    renderMetrics: prometheus.render,
+    verifySignature: verifyMetaSignatureNode,
+    ...(options.recoveryIntervalMs === undefined ? {} : { recoveryIntervalMs: options.recoveryIntervalMs }),
+  });
+  // Messages a previous run recorded but did not finish are picked up at once.
+  await runtime.dispatcher.recover();
   const host = options.host ?? '0.0.0.0';
   const server = await new Promise<ServerType>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: options.port, hostname: host }, () => resolve(s));
+    const s = serve({ fetch: runtime.fetch, port: config.port, hostname: host }, () => resolve(s));
   });
   const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : options.port;
+  const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`;
-  log(`chatstate listening on ${url} (store: ${store.driver.name})`);
+  log.info({ url, store: redact(config.storeUrl) }, `chatstate listening on ${url}`);
+  let closing: Promise<void> | undefined;
   return {
     url,
+    port,
     store,
-    async close() {
-      draining = true;
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await store.close();
+    runtime,
+    close() {
+      // Stop accepting, let in-flight messages finish (their leases are released by their commits).
+      closing ??= (async () => {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await runtime.drain();
+        await store.close();
+      })();
+      return closing;
     },
   };
 }

@@ -124,9 +124,38 @@ export interface ChangeEvent {
   type: 'commit' | 'delete' | 'expire';
 }
 
+/**
+ * A message waiting to be processed, recorded durably before the webhook is acknowledged.
+ * `user` is a full (prefixed) session key; `id` is the provider's message id.
+ */
+export interface InboxEntry {
+  id: string;
+  user: string;
+  /** Provider timestamp (ms): entries of one user are processed in (at, arrival) order. */
+  at: number;
+  /** The normalized event, JSON-encoded. */
+  payload: string;
+}
+
+/**
+ * The per-user inbox (journal) of the webhook runtime. Optional: a driver without one makes the
+ * runtime process messages before acknowledging them instead (see docs/webhook-runtime.md).
+ */
+export interface InboxDriver {
+  /** Records entries atomically; ids already present are ignored. Returns how many were new. */
+  add(entries: InboxEntry[], now: number): Promise<number>;
+  /** A user's oldest entries, in processing order. */
+  peek(user: string, limit: number): Promise<InboxEntry[]>;
+  remove(user: string, ids: string[]): Promise<void>;
+  /** Users with entries recorded before `before` (ms), oldest first: recovery after a crash. */
+  users(before: number, limit: number): Promise<string[]>;
+}
+
 export interface Driver {
   readonly name: string;
   readonly capabilities: DriverCapabilities;
+  /** The webhook runtime's durable inbox, when the store can hold one. */
+  readonly inbox?: InboxDriver;
   begin(request: BeginRequest): Promise<BeginResult>;
   commit(request: CommitRequest): Promise<CommitResult>;
   /** Loads without claim or lease (admin reads). */

@@ -7,17 +7,23 @@ import { migrate } from '../session/migrations.js';
 import { applyPatch, emptySession } from '../session/patch.js';
 import type { Session, SessionPatch, Vars } from '../session/types.js';
 import { WireShapeError } from '../session/wire.js';
-import type { BlobChange, ChangeEvent, Driver, FieldChange, LeaseGrant, StoredRecord } from './contract.js';
+import type { BlobChange, ChangeEvent, Driver, FieldChange, StoredRecord } from './contract.js';
+import { instrument } from './instrument.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { type ResolvedStoreOptions, resolveOptions, type StoreOptions } from './options.js';
 import { rawBytesOf } from './raw.js';
+import { StoreInbox } from './store-inbox.js';
 import { validateId } from './validate.js';
 
 export interface TransitionOptions {
   /** Idempotency key (a message id): the transition runs at most once per key within the claim window. */
   claim?: string;
-  /** Hold the user's lease while the handler runs (one worker per user across processes). Default true. */
-  lease?: boolean;
+  /**
+   * Hold the user's lease while the handler runs (one worker per user across processes). Default
+   * true. Pass a lease from `withLease` to run several transitions under one lease (the commit is
+   * fenced by it and leaves it held).
+   */
+  lease?: boolean | UserLease;
   /** Session TTL for this commit, overriding the store default. */
   ttlMs?: number | null;
 }
@@ -53,8 +59,8 @@ export class SessionStore<V extends Vars = Vars> {
   #closed = false;
 
   constructor(driver: Driver, options: StoreOptions = {}, driverPrefix = '') {
-    this.driver = driver;
     this.options = resolveOptions(options, driverPrefix);
+    this.driver = this.options.observer ? instrument(driver, this.options.observer) : driver;
     const o = this.options;
     if (!Number.isInteger(o.historyLimit) || o.historyLimit < 0)
       invalid('historyLimit must be an integer >= 0');
@@ -72,6 +78,17 @@ export class SessionStore<V extends Vars = Vars> {
 
   get capabilities() {
     return this.driver.capabilities;
+  }
+
+  #inbox: StoreInbox | null | undefined;
+  /** The durable per-user inbox of the webhook runtime, or null when the driver has none. */
+  get inbox(): StoreInbox | null {
+    if (this.#inbox === undefined) {
+      this.#inbox = this.driver.inbox
+        ? new StoreInbox(this.driver.inbox, this.options.prefix, this.options.clock)
+        : null;
+    }
+    return this.#inbox;
   }
 
   /**
@@ -100,7 +117,8 @@ export class SessionStore<V extends Vars = Vars> {
     const o = this.options;
     const started = o.observer ? performance.now() : 0;
     const claimKey = options.claim === undefined ? undefined : o.prefix + options.claim;
-    const leaseTtlMs = options.lease === false ? undefined : o.leaseTtlMs;
+    const held = typeof options.lease === 'object' ? options.lease : null;
+    const leaseTtlMs = options.lease === false || held ? undefined : o.leaseTtlMs;
     let waitedSince = 0;
     let attempt = 0;
     try {
@@ -123,19 +141,29 @@ export class SessionStore<V extends Vars = Vars> {
         }
         if (waitedSince) o.observer?.leaseWait?.(o.clock() - waitedSince);
         waitedSince = 0;
+        const lease = held
+          ? { token: held.token, owned: false }
+          : begun.lease && { token: begun.lease.token, owned: true };
         const outcome = await this.#runAndCommit(
           id,
           key,
           begun.record,
-          begun.lease,
+          lease,
           now,
           handler,
           options,
           claimKey,
         );
-        if (outcome) {
+        if (typeof outcome === 'object') {
           o.observer?.transition?.(outcome.status, performance.now() - started);
           return outcome;
+        }
+        if (outcome === 'lease_lost' && held) {
+          throw new ChatstateError(
+            'LEASE_LOST',
+            `the lease on user ${id} expired or was taken over before the commit; nothing was applied. Keep the lease extended while working (withLease does).`,
+            { component: 'store' },
+          );
         }
         o.observer?.conflict?.();
         if (++attempt >= o.maxAttempts) {
@@ -154,20 +182,21 @@ export class SessionStore<V extends Vars = Vars> {
     }
   }
 
-  /** One handler run and commit; null means the commit lost a version or lease check. */
+  /** One handler run and commit, or why the commit was refused. */
   async #runAndCommit<R>(
     id: string,
     key: string,
     record: StoredRecord | null,
-    lease: LeaseGrant | null,
+    lease: { token: number; owned: boolean } | null,
     now: number,
     handler: TransitionHandler<V, R>,
     options: TransitionOptions,
     claimKey: string | undefined,
-  ): Promise<TransitionResult<V, R> | null> {
+  ): Promise<TransitionResult<V, R> | 'conflict' | 'lease_lost'> {
     const o = this.options;
-    const keeper = lease ? this.#keepLease(key, lease) : undefined;
-    let released = lease === null;
+    const owned = lease?.owned ? lease : null;
+    const keeper = owned ? this.#keepLease(key, owned.token) : undefined;
+    let released = owned === null;
     try {
       const loaded = await this.#decode(id, key, record, now);
       const draft = new SessionDraft<V>(loaded.session, {
@@ -187,11 +216,11 @@ export class SessionStore<V extends Vars = Vars> {
         key,
         now: o.clock(),
         expectVersion: loaded.session.version,
-        ...(lease ? { leaseToken: lease.token, release: true } : {}),
+        ...(lease ? { leaseToken: lease.token, release: lease.owned } : {}),
         ...(claimKey === undefined ? {} : { claim: { key: claimKey, ttlMs: o.claimTtlMs } }),
         change: prepared?.change ?? null,
       });
-      if (committed.status !== 'ok') return null;
+      if (committed.status !== 'ok') return committed.status;
       released = true;
       if (!prepared) return { status: 'unchanged', session: loaded.session as Session<V>, result };
       return {
@@ -201,7 +230,7 @@ export class SessionStore<V extends Vars = Vars> {
       };
     } finally {
       keeper?.stop();
-      if (!released && lease) await this.driver.releaseLease(key, lease.token).catch(() => false);
+      if (!released && owned) await this.driver.releaseLease(key, owned.token).catch(() => false);
     }
   }
 
@@ -260,12 +289,10 @@ export class SessionStore<V extends Vars = Vars> {
     return { next, change: { kind: 'fields', patch: encoded, expiresAt: patch.expiresAt } };
   }
 
-  #keepLease(key: string, lease: LeaseGrant) {
+  #keepLease(key: string, token: number) {
     const every = Math.max(10, Math.floor(this.options.leaseTtlMs / 3));
     const timer = setInterval(() => {
-      this.driver
-        .extendLease(key, lease.token, this.options.leaseTtlMs, this.options.clock())
-        .catch(() => false);
+      this.driver.extendLease(key, token, this.options.leaseTtlMs, this.options.clock()).catch(() => false);
     }, every);
     unrefTimer(timer);
     return { stop: () => clearInterval(timer) };
@@ -340,6 +367,31 @@ export class SessionStore<V extends Vars = Vars> {
     validateId(id);
     const grant = await this.driver.acquireLease(this.options.prefix + id, ttlMs, this.options.clock());
     return grant ? { id, ...grant } : null;
+  }
+
+  /**
+   * Runs `fn` holding the user's lease: waits up to leaseWaitMs for another worker to release it
+   * (then LEASE_BUSY), extends it while `fn` runs, releases it after. Pass the lease to
+   * `transition(id, handler, { lease })` to run several transitions under it, in order.
+   */
+  async withLease<T>(id: string, fn: (lease: UserLease) => Promise<T>): Promise<T> {
+    this.#assertOpen();
+    validateId(id);
+    const key = this.options.prefix + id;
+    const since = this.options.clock();
+    for (;;) {
+      const grant = await this.driver.acquireLease(key, this.options.leaseTtlMs, this.options.clock());
+      if (grant) {
+        const keeper = this.#keepLease(key, grant.token);
+        try {
+          return await fn({ id, ...grant });
+        } finally {
+          keeper.stop();
+          await this.driver.releaseLease(key, grant.token).catch(() => false);
+        }
+      }
+      await this.#waitForLease(id, since, this.options.clock() + 20);
+    }
   }
 
   extendLease(lease: UserLease, ttlMs = this.options.leaseTtlMs): Promise<boolean> {

@@ -1,5 +1,6 @@
 import { coordinationCases } from './cases-coordination.js';
 import { errorCases } from './cases-errors.js';
+import { inboxCases } from './cases-inbox.js';
 import { sessionCases } from './cases-session.js';
 import { CaseContext } from './context.js';
 import type { ConformanceTarget, SuiteApi } from './types.js';
@@ -34,5 +35,6 @@ export function defineConformanceSuite(api: SuiteApi, target: ConformanceTarget)
     sessionCases(api, test);
     coordinationCases(api, test);
     errorCases(api, test);
+    inboxCases(api, test);
   });
 }

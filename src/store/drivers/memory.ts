@@ -9,6 +9,7 @@ import type {
   ScanPage,
   StoredBlob,
 } from '../contract.js';
+import { memoryInbox } from './memory-inbox.js';
 
 export interface MemoryDriverOptions {
   /** Most sessions kept; the least recently used is dropped beyond it. Default 100,000. */
@@ -92,6 +93,7 @@ export function memoryDriver(options: MemoryDriverOptions = {}): Driver & {
     name: 'memory',
     capabilities,
     quarantined,
+    inbox: memoryInbox(),
 
     async begin(req: BeginRequest): Promise<BeginResult> {
       if (req.claimKey !== undefined && claimed(req.claimKey, req.now)) return { status: 'duplicate' };

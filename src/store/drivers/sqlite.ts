@@ -12,6 +12,7 @@ import type {
   LeaseGrant,
   StoredBlob,
 } from '../contract.js';
+import { sqliteInbox } from './sqlite-inbox.js';
 import { SCHEMA_SQL } from './sqlite-schema.js';
 
 export interface SqliteDriverOptions {
@@ -157,9 +158,17 @@ export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
     };
   };
 
+  const inbox = sqliteInbox(db);
+
   return {
     name: 'sqlite',
     capabilities,
+    inbox: {
+      add: guard(inbox.add),
+      peek: guard(inbox.peek),
+      remove: guard(inbox.remove),
+      users: guard(inbox.users),
+    },
     begin: guard((req: BeginRequest) =>
       req.claimKey === undefined && !req.lease
         ? ({ status: 'ok', lease: null, record: toRecord(q.sessionGet.get(req.key)) } as BeginResult)

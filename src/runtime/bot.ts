@@ -1,0 +1,53 @@
+import type { SessionDraft } from '../session/draft.js';
+import type { Vars } from '../session/types.js';
+import type { MessageEvent } from '../webhook/events.js';
+
+/** What a bot sees for one inbound message, inside the user's transition. */
+export interface BotContext<V extends Vars = Vars> {
+  event: MessageEvent;
+  session: SessionDraft<V>;
+}
+
+/**
+ * A bot handles one message of one user at a time, inside a transition: every change it makes to
+ * `session` is committed atomically, once, after it returns. Throwing commits nothing.
+ */
+export type Bot<V extends Vars = Vars> = (context: BotContext<V>) => void | Promise<void>;
+
+/** A short text form of any inbound message, for the recent-messages history. */
+export function describeEvent(event: MessageEvent): string {
+  switch (event.kind) {
+    case 'text':
+      return event.text;
+    case 'button_reply':
+    case 'list_reply':
+      return event.title;
+    case 'template_button':
+      return event.text;
+    case 'media':
+      return event.caption ?? `[${event.mediaType}]`;
+    case 'location':
+      return event.name ?? `[location ${event.lat},${event.lng}]`;
+    case 'reaction':
+      return event.emoji ?? '[reaction removed]';
+    default:
+      return `[${event.kind}]`;
+  }
+}
+
+/**
+ * The bot `chatstate serve` runs when no bot module is given: it remembers every message in the
+ * user's history and counts them, which makes the store's behaviour visible in /admin and tests.
+ */
+export const rememberBot: Bot = ({ event, session }) => {
+  if (event.kind === 'media') {
+    session.remember({
+      dir: 'in',
+      at: event.timestamp,
+      media: { kind: event.mediaType, id: event.mediaId, mime: event.mimeType },
+    });
+  } else {
+    session.remember({ dir: 'in', at: event.timestamp, text: describeEvent(event) });
+  }
+  session.incr('messages');
+};

@@ -1,0 +1,222 @@
+import { isChatstateError } from '../errors.js';
+import type { SessionStore, UserLease } from '../store/session-store.js';
+import type { InboxMessage } from '../store/store-inbox.js';
+import type { MessageEvent } from '../webhook/events.js';
+import type { Bot } from './bot.js';
+import { type Logger, maskUser, silentLogger } from './log.js';
+import { noMetrics, type RuntimeMetrics } from './metrics.js';
+
+export interface DispatcherOptions {
+  store: SessionStore;
+  bot: Bot;
+  logger?: Logger;
+  metrics?: RuntimeMetrics;
+  /** How often to look for inbox entries nobody is processing (crash, outage). Default 2 s; 0 disables. */
+  recoveryIntervalMs?: number;
+  /** Entries waiting longer than this are picked up by recovery. Default 2 s. */
+  recoverAfterMs?: number;
+  /** Runs of a failing handler before the message is dead-lettered (logged, counted, dropped). Default 3. */
+  maxAttempts?: number;
+}
+
+// Failures of the store itself: the message stays in the inbox and is retried, never dropped.
+const STORE_TROUBLE = new Set([
+  'STORE_UNAVAILABLE',
+  'STORE_TIMEOUT',
+  'STORE_CLOSED',
+  'LEASE_BUSY',
+  'LEASE_LOST',
+]);
+
+/**
+ * Moves inbound messages from the webhook into transitions, exactly once and in order per user.
+ *
+ * With an inbox (SQLite, memory, Redis): `accept` records the messages durably and returns, so the
+ * webhook is acknowledged only after that; a drain per user then processes its messages oldest
+ * first, each in a transition claimed by the message id (a redelivery is a duplicate), and removes
+ * them. Without an inbox (Memcached), `accept` processes before returning. Either way a store
+ * failure before the acknowledgement becomes a 503 and the provider redelivers.
+ */
+export class Dispatcher {
+  readonly #o: Required<Omit<DispatcherOptions, 'logger' | 'metrics'>> & {
+    log: Logger;
+    metrics: RuntimeMetrics;
+  };
+  readonly #running = new Map<string, Promise<void>>();
+  readonly #again = new Set<string>();
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #closed = false;
+  #lastStoreError: string | null = null;
+
+  constructor(options: DispatcherOptions) {
+    this.#o = {
+      store: options.store,
+      bot: options.bot,
+      log: options.logger ?? silentLogger,
+      metrics: options.metrics ?? noMetrics,
+      recoveryIntervalMs: options.recoveryIntervalMs ?? 2000,
+      recoverAfterMs: options.recoverAfterMs ?? 2000,
+      maxAttempts: options.maxAttempts ?? 3,
+    };
+    if (this.#o.store.inbox && this.#o.recoveryIntervalMs > 0) {
+      this.#timer = setInterval(() => void this.recover(), this.#o.recoveryIntervalMs);
+      (this.#timer as { unref?: () => void }).unref?.();
+    }
+  }
+
+  /** True when the store answered the last operation (for /readyz). */
+  get storeError(): string | null {
+    return this.#lastStoreError;
+  }
+
+  /**
+   * Records (or, without an inbox, processes) messages. Resolves once they are durable; rejects
+   * when the store cannot take them, so the caller answers 503 and the provider redelivers.
+   */
+  async accept(events: MessageEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const inbox = this.#o.store.inbox;
+    if (!inbox) return this.#processInline(events);
+    const messages: InboxMessage[] = events.map((event) => ({
+      id: event.messageId,
+      userId: event.userId,
+      at: event.timestamp,
+      payload: JSON.stringify({ ...event, raw: undefined }),
+    }));
+    await this.#storeCall(() => inbox.add(messages));
+    if (this.#closed) return;
+    for (const userId of new Set(events.map((e) => e.userId))) this.#schedule(userId);
+  }
+
+  /** Looks for users whose messages are waiting with nobody processing them. */
+  async recover(): Promise<number> {
+    const inbox = this.#o.store.inbox;
+    if (!inbox || this.#closed) return 0;
+    try {
+      const users = await this.#storeCall(() => inbox.users(this.#o.recoverAfterMs));
+      for (const userId of users) this.#schedule(userId);
+      return users.length;
+    } catch (error) {
+      this.#o.log.warn({ err: (error as Error).message }, 'inbox recovery failed; will retry');
+      return 0;
+    }
+  }
+
+  /** Resolves when no drain is running. */
+  async idle(): Promise<void> {
+    while (this.#running.size > 0) await Promise.all(this.#running.values());
+  }
+
+  /** Stops recovery and waits for running drains; what is left in the inbox is picked up after restart. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#timer) clearInterval(this.#timer);
+    await this.idle();
+  }
+
+  #schedule(userId: string): void {
+    if (this.#closed) return;
+    if (this.#running.has(userId)) {
+      this.#again.add(userId);
+      return;
+    }
+    const run = this.#drain(userId)
+      .catch((error) => this.#o.log.error({ user: maskUser(userId), err: String(error) }, 'drain failed'))
+      .finally(() => {
+        this.#running.delete(userId);
+        if (this.#again.delete(userId)) this.#schedule(userId);
+      });
+    this.#running.set(userId, run);
+  }
+
+  /**
+   * Processes a user's inbox oldest first under one lease: taking the lease before looking at the
+   * inbox is what keeps messages that arrived together (while another worker held the user) in
+   * timestamp order.
+   */
+  async #drain(userId: string): Promise<void> {
+    const inbox = this.#o.store.inbox;
+    if (!inbox) return;
+    try {
+      await this.#o.store.withLease(userId, async (lease) => {
+        for (;;) {
+          this.#again.delete(userId);
+          const batch = await this.#storeCall(() => inbox.peek(userId, 32));
+          if (batch.length === 0 || this.#closed) return;
+          for (const entry of batch) {
+            const event = JSON.parse(entry.payload) as MessageEvent;
+            if (!(await this.#process(event, lease))) return;
+            await this.#storeCall(() => inbox.remove(userId, [entry.id]));
+          }
+        }
+      });
+    } catch (error) {
+      if (!(isChatstateError(error) && STORE_TROUBLE.has(error.code))) throw error;
+      this.#lastStoreError = error.message;
+      this.#o.log.warn({ user: maskUser(userId), code: error.code }, 'inbox left for recovery');
+    }
+  }
+
+  async #processInline(events: MessageEvent[]): Promise<void> {
+    const byUser = new Map<string, MessageEvent[]>();
+    for (const event of events) byUser.set(event.userId, [...(byUser.get(event.userId) ?? []), event]);
+    await Promise.all(
+      [...byUser.values()].map(async (list) => {
+        list.sort((a, b) => a.timestamp - b.timestamp);
+        for (const event of list) {
+          if (!(await this.#process(event))) throw new Error(this.#lastStoreError ?? 'store unavailable');
+        }
+      }),
+    );
+  }
+
+  /** Runs one message's transition. False when the store failed and the message must stay queued. */
+  async #process(event: MessageEvent, lease?: UserLease): Promise<boolean> {
+    const { store, bot, log, metrics } = this.#o;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await store.transition(event.userId, (session) => bot({ event, session }), {
+          claim: event.messageId,
+          ...(lease ? { lease } : {}),
+        });
+        this.#lastStoreError = null;
+        if (result.status === 'duplicate') metrics.dedupeHit();
+        else metrics.activeUser(event.userId);
+        metrics.transitionLatency(Math.max(0, Date.now() - event.timestamp) / 1000, result.status);
+        return true;
+      } catch (error) {
+        if (isChatstateError(error) && STORE_TROUBLE.has(error.code)) {
+          this.#lastStoreError = error.message;
+          log.warn(
+            { user: maskUser(event.userId), code: error.code },
+            'store unavailable; message stays in the inbox',
+          );
+          return false;
+        }
+        metrics.handlerError();
+        const fields = {
+          user: maskUser(event.userId),
+          messageId: event.messageId,
+          attempt,
+          err: String(error),
+        };
+        if (attempt >= this.#o.maxAttempts) {
+          log.error(fields, 'message dead-lettered after repeated handler failures');
+          return true;
+        }
+        log.warn(fields, 'handler failed; retrying');
+      }
+    }
+  }
+
+  async #storeCall<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      const value = await fn();
+      this.#lastStoreError = null;
+      return value;
+    } catch (error) {
+      this.#lastStoreError = (error as Error).message;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { ChatstateError } from '../errors.js';
+import { DEFAULT_STORE_URL } from '../store/open.js';
+import { DEFAULT_MAX_BODY_BYTES } from '../webhook/body.js';
+
+/** Graph API version chatstate is written against; pinned so a Meta release never changes behaviour silently. */
+export const GRAPH_API_VERSION = 'v23.0';
+
+export interface ServerConfig {
+  storeUrl: string;
+  port: number;
+  whatsapp: { appSecret?: string; verifyToken?: string; accessToken?: string; apiUrl: string };
+  wasender: { webhookSecret?: string; apiKey?: string; apiUrl: string };
+  adminToken?: string;
+  maxBodyBytes: number;
+}
+
+const optionalSecret = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v) => (v ? v : undefined));
+
+const schema = z.object({
+  CHATSTATE_STORE: z.string().trim().min(1).default(DEFAULT_STORE_URL),
+  PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  WHATSAPP_APP_SECRET: optionalSecret,
+  WHATSAPP_VERIFY_TOKEN: optionalSecret,
+  WHATSAPP_ACCESS_TOKEN: optionalSecret,
+  WHATSAPP_API_URL: z.url().default(`https://graph.facebook.com/${GRAPH_API_VERSION}`),
+  WASENDER_WEBHOOK_SECRET: optionalSecret,
+  WASENDER_API_KEY: optionalSecret,
+  WASENDER_API_URL: z.url().default('https://www.wasenderapi.com/api'),
+  CHATSTATE_ADMIN_TOKEN: optionalSecret,
+  CHATSTATE_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(DEFAULT_MAX_BODY_BYTES),
+});
+
+/**
+ * Reads configuration from an environment (process.env on Node, bindings on edge runtimes).
+ * Secrets come only from here. Missing webhook secrets are warnings, not errors: the route stays
+ * closed (503) so nothing unsigned is ever accepted, and the rest of the server still runs.
+ */
+export function loadConfig(env: Record<string, string | undefined>): {
+  config: ServerConfig;
+  warnings: string[];
+} {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ChatstateError(
+      'CONFIG_INVALID',
+      `environment variable ${String(issue?.path[0])} is invalid (${issue?.message}): fix its value or unset it to use the default.`,
+      { component: 'config' },
+    );
+  }
+  const e = parsed.data;
+  const config: ServerConfig = {
+    storeUrl: e.CHATSTATE_STORE,
+    port: e.PORT,
+    whatsapp: {
+      appSecret: e.WHATSAPP_APP_SECRET,
+      verifyToken: e.WHATSAPP_VERIFY_TOKEN,
+      accessToken: e.WHATSAPP_ACCESS_TOKEN,
+      apiUrl: e.WHATSAPP_API_URL.replace(/\/$/, ''),
+    },
+    wasender: {
+      webhookSecret: e.WASENDER_WEBHOOK_SECRET,
+      apiKey: e.WASENDER_API_KEY,
+      apiUrl: e.WASENDER_API_URL.replace(/\/$/, ''),
+    },
+    adminToken: e.CHATSTATE_ADMIN_TOKEN,
+    maxBodyBytes: e.CHATSTATE_MAX_BODY_BYTES,
+  };
+  const warnings: string[] = [];
+  if (!config.whatsapp.appSecret) {
+    warnings.push(
+      'WHATSAPP_APP_SECRET is not set: POST /webhooks/whatsapp refuses every request (503) until it is.',
+    );
+  }
+  if (!config.whatsapp.verifyToken) {
+    warnings.push(
+      'WHATSAPP_VERIFY_TOKEN is not set: the webhook verification handshake (GET /webhooks/whatsapp) answers 403.',
+    );
+  }
+  if (!config.wasender.webhookSecret) {
+    warnings.push(
+      'WASENDER_WEBHOOK_SECRET is not set: POST /webhooks/wasender refuses every request (503) until it is.',
+    );
+  }
+  return { config, warnings };
+}

@@ -1,0 +1,50 @@
+import type Database from 'better-sqlite3';
+import type { InboxEntry } from '../contract.js';
+
+export const INBOX_SCHEMA_SQL = `
+CREATE TABLE IF NOT EXISTS cs_inbox (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  k TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  added INTEGER NOT NULL,
+  p TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS cs_inbox_user ON cs_inbox (k, at, seq);
+`;
+
+type Row = { id: string; k: string; at: number; p: string };
+
+/**
+ * The webhook inbox in the same SQLite file as the sessions: one INSERT per message inside one
+ * transaction per webhook, so acknowledging a delivery costs one WAL append. Synchronous, like
+ * every better-sqlite3 call; sqlite.ts wraps it into the async InboxDriver.
+ */
+export function sqliteInbox(db: Database.Database) {
+  db.exec(INBOX_SCHEMA_SQL);
+  const insert = db.prepare<[string, string, number, number, string]>(
+    'INSERT OR IGNORE INTO cs_inbox (id, k, at, added, p) VALUES (?, ?, ?, ?, ?)',
+  );
+  const peek = db.prepare<[string, number], Row>(
+    'SELECT id, k, at, p FROM cs_inbox WHERE k = ? ORDER BY at, seq LIMIT ?',
+  );
+  const remove = db.prepare<[string, string]>('DELETE FROM cs_inbox WHERE k = ? AND id = ?');
+  const users = db.prepare<[number, number], { k: string }>(
+    'SELECT k FROM cs_inbox GROUP BY k HAVING MIN(added) < ? ORDER BY MIN(added) LIMIT ?',
+  );
+  const addTx = db.transaction((entries: InboxEntry[], now: number) => {
+    let added = 0;
+    for (const e of entries) added += insert.run(e.id, e.user, e.at, now, e.payload).changes;
+    return added;
+  });
+  const removeTx = db.transaction((user: string, ids: string[]) => {
+    for (const id of ids) remove.run(user, id);
+  });
+  return {
+    add: (entries: InboxEntry[], now: number): number => addTx.immediate(entries, now),
+    peek: (user: string, limit: number): InboxEntry[] =>
+      peek.all(user, limit).map((r) => ({ id: r.id, user: r.k, at: r.at, payload: r.p })),
+    remove: (user: string, ids: string[]): void => removeTx.immediate(user, ids),
+    users: (before: number, limit: number): string[] => users.all(before, limit).map((r) => r.k),
+  };
+}
