@@ -8,7 +8,8 @@ export const ERROR_CODES = {
   INVALID_ARGUMENT: 'An argument passed to a chatstate API is invalid.',
   STORE_URL_INVALID: 'The store URL could not be parsed.',
   STORE_SCHEME_UNKNOWN: 'The store URL names a scheme no driver is registered for.',
-  STORE_OPEN_FAILED: 'The store could not be opened (path not writable, server unreachable, bad credentials).',
+  STORE_OPEN_FAILED:
+    'The store could not be opened (path not writable, server unreachable, bad credentials).',
   STORE_CLOSED: 'The store was used after close().',
   STORE_UNAVAILABLE: 'The store did not answer or refused the operation.',
   STORE_TIMEOUT: 'A store operation took longer than its configured timeout.',
@@ -18,7 +19,8 @@ export const ERROR_CODES = {
   SCHEMA_MIGRATION_MISSING: 'A stored session has a schema version no registered migration can upgrade.',
   SCHEMA_TOO_NEW: 'A stored session was written by a newer schema version than this process knows.',
   LEASE_BUSY: 'Another worker held the user lease for longer than the configured wait.',
-  LEASE_LOST: 'The user lease expired or was taken by another worker before the commit (stale fencing token).',
+  LEASE_LOST:
+    'The user lease expired or was taken by another worker before the commit (stale fencing token).',
   CODEC_UNKNOWN: 'The configured codec is not one chatstate knows.',
   CAPABILITY_MISSING: 'The store driver does not support the requested operation.',
   WEBHOOK_SIGNATURE_INVALID: 'A webhook request had a missing or wrong signature.',
@@ -46,7 +48,10 @@ export class ChatstateError extends Error {
 
   constructor(code: ErrorCode, message: string, options: ChatstateErrorOptions = {}) {
     const component = options.component ?? 'core';
-    super(`[chatstate] [${component}] ${message}`, options.cause === undefined ? undefined : { cause: options.cause });
+    super(
+      `[chatstate] [${component}] ${message}`,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.code = code;
     this.component = component;
     this.details = options.details;

@@ -10,7 +10,9 @@ describe('error codes', () => {
   });
 
   it('messages name the component and keep the code', () => {
-    const error = new ChatstateError('STORE_CLOSED', 'the store is closed: open a new one.', { component: 'sqlite' });
+    const error = new ChatstateError('STORE_CLOSED', 'the store is closed: open a new one.', {
+      component: 'sqlite',
+    });
     expect(error.message).toBe('[chatstate] [sqlite] the store is closed: open a new one.');
     expect(isChatstateError(error, 'STORE_CLOSED')).toBe(true);
     expect(isChatstateError(error, 'STORE_TIMEOUT')).toBe(false);
