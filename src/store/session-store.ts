@@ -382,6 +382,8 @@ export class SessionStore<V extends Vars = Vars> {
     for (;;) {
       const grant = await this.driver.acquireLease(key, this.options.leaseTtlMs, this.options.clock());
       if (grant) {
+        const waited = this.options.clock() - since;
+        if (waited > 0) this.options.observer?.leaseWait?.(waited);
         const keeper = this.#keepLease(key, grant.token);
         try {
           return await fn({ id, ...grant });
