@@ -6,7 +6,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  * which matters on the acknowledgement path.
  */
 export function verifyMetaSignatureNode(raw: Uint8Array, header: string | null, secret: string): boolean {
-  if (!header || header.length !== 71 || !header.startsWith('sha256=')) return false;
+  if (header?.length !== 71 || !header.startsWith('sha256=')) return false;
   const hex = header.slice(7);
   if (!/^[0-9a-fA-F]{64}$/.test(hex)) return false;
   const expected = createHmac('sha256', secret).update(raw).digest();
