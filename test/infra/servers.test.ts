@@ -1,5 +1,5 @@
-import net from 'node:net';
 import { existsSync } from 'node:fs';
+import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   freePort,
@@ -10,6 +10,7 @@ import {
   startMemcached,
   startRedis,
   startRedisCluster,
+  waitForClusterOk,
 } from '../support/servers.js';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -159,5 +160,48 @@ describe('startRedisCluster', () => {
 
     await cluster.stop();
     for (const node of cluster.nodes) expect(await isListening(node.port)).toBe(false);
+  });
+
+  it('with replicas: a killed master fails over to its replica and rejoins as a replica on restart', async () => {
+    const cluster = await startRedisCluster({ masters: 3, replicasPerMaster: 1 });
+    cleanups.push(() => cluster.stop());
+    expect(cluster.nodes).toHaveLength(6);
+    const roles = await Promise.all(
+      cluster.nodes.map(async (n) => (await resp(n.port, ['ROLE'])) as RespValue[]),
+    );
+    expect(roles.filter((r) => r[0] === 'master')).toHaveLength(3);
+    expect(roles.filter((r) => r[0] === 'slave' && r[3] === 'connected')).toHaveLength(3);
+
+    const replicaIdx = roles.findIndex((r) => r[0] === 'slave');
+    const replica = cluster.nodes[replicaIdx];
+    const masterPort = Number(roles[replicaIdx]?.[2]);
+    const master = cluster.nodes.find((n) => n.port === masterPort);
+    if (!replica || !master) throw new Error(`no replica/master pair in ${JSON.stringify(roles)}`);
+    // A key in one of this master's slots (other keys answer MOVED), replicated before the crash.
+    let key = '';
+    for (let i = 0; !key; i++) {
+      if (i > 1000) throw new Error('no key maps to the chosen master');
+      const ok = await resp(master.port, ['SET', `k${i}`, 'v']).catch((err: Error) => {
+        if (!err.message.startsWith('MOVED')) throw err;
+      });
+      if (ok === 'OK') key = `k${i}`;
+    }
+    expect(await resp(master.port, ['WAIT', '1', '5000'])).toBe(1);
+
+    await master.kill();
+    const deadline = Date.now() + 20_000;
+    while (((await resp(replica.port, ['ROLE'])) as RespValue[])[0] !== 'master') {
+      if (Date.now() > deadline) throw new Error('replica was not promoted within 20 s');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+
+    expect(await resp(replica.port, ['GET', key])).toBe('v');
+
+    await master.start();
+    await waitForClusterOk(
+      cluster.nodes.map((n) => n.port),
+      3,
+    );
+    expect(((await resp(master.port, ['ROLE'])) as RespValue[])[0]).toBe('slave');
   });
 });

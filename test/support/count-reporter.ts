@@ -29,7 +29,10 @@ export function formatCounts(c: { passed: number; failed: number; skipped: numbe
 }
 
 export default class CountReporter implements Reporter {
-  onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<SerializedError>): void {
+  onTestRunEnd(
+    testModules: ReadonlyArray<TestModule>,
+    unhandledErrors: ReadonlyArray<SerializedError>,
+  ): void {
     process.stdout.write(`${formatCounts(countResults(testModules, unhandledErrors))}\n`);
   }
 }

@@ -1,6 +1,14 @@
 // Real redis-server / Redis Cluster processes for integration tests, on free loopback ports.
 import { execFile } from 'node:child_process';
-import { HOST, makeTempDir, rawExchange, removeTempDir, ServerProcess, startOnFreePort, ensureDir } from './proc.js';
+import {
+  ensureDir,
+  HOST,
+  makeTempDir,
+  rawExchange,
+  removeTempDir,
+  ServerProcess,
+  startOnFreePort,
+} from './proc.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Minimal RESP2 client (one command per connection): enough for readiness checks and test assertions.
@@ -74,7 +82,8 @@ export function redisCli(port: number, ...args: string[]): Promise<string> {
       ['-h', HOST, '-p', String(port), ...args],
       { timeout: 120_000, maxBuffer: 16 * 1024 * 1024 },
       (err, stdout, stderr) => {
-        if (err) reject(new Error(`redis-cli ${args.join(' ')} failed: ${err.message}\n${stdout}\n${stderr}`));
+        if (err)
+          reject(new Error(`redis-cli ${args.join(' ')} failed: ${err.message}\n${stdout}\n${stderr}`));
         else resolve(stdout);
       },
     );
@@ -107,6 +116,8 @@ export interface RedisServer {
 function redisArgs(port: number, dir: string, opts: RedisOptions & { cluster?: boolean }): string[] {
   const args = ['--port', String(port), '--bind', HOST, '--save', '', '--dir', dir];
   args.push('--daemonize', 'no', '--protected-mode', 'no');
+  // Replicas sync at once instead of after the default 5 s diskless-sync delay.
+  args.push('--repl-diskless-sync-delay', '0');
   if (opts.appendonly) args.push('--appendonly', 'yes', '--appendfsync', opts.appendfsync ?? 'everysec');
   else args.push('--appendonly', 'no');
   if (opts.cluster) {
