@@ -31,14 +31,15 @@ interface DraftOptions {
  */
 export class SessionDraft<V extends Vars = Vars> {
   readonly #base: Session;
-  #view: Session;
+  #viewCache: Session | null;
+  #dirty = false;
   readonly #patch: SessionPatch;
   readonly #expired: Session | null;
   #touched = false;
 
   constructor(base: Session, options: DraftOptions) {
     this.#base = base;
-    this.#view = base;
+    this.#viewCache = base;
     this.#expired = options.expired;
     this.#patch = {
       reset: options.expired !== null && base.version > 0,
@@ -95,7 +96,7 @@ export class SessionDraft<V extends Vars = Vars> {
   }
   /** True when the handler changed something (or asked for a TTL renewal). */
   get changed(): boolean {
-    return this.#touched || this.#view !== this.#base;
+    return this.#touched || this.#dirty;
   }
 
   setFlow(flow: string | null): this {
@@ -197,7 +198,7 @@ export class SessionDraft<V extends Vars = Vars> {
 
   /** The session as it will be stored (version is the base version + 1). */
   preview(): Session {
-    return this.#view === this.#base ? applyPatch(this.#base, this.#patch) : this.#view;
+    return this.#dirty ? this.#view : applyPatch(this.#base, this.#patch);
   }
 
   #setField<F extends SettableField>(field: F, value: Session[F]): this {
@@ -205,8 +206,15 @@ export class SessionDraft<V extends Vars = Vars> {
     return this.#refresh();
   }
 
+  /** The session after this draft's changes, computed only when read (handlers write more than they read). */
+  get #view(): Session {
+    this.#viewCache ??= applyPatch(this.#base, this.#patch);
+    return this.#viewCache;
+  }
+
   #refresh(): this {
-    this.#view = applyPatch(this.#base, this.#patch);
+    this.#dirty = true;
+    this.#viewCache = null;
     return this;
   }
 }

@@ -77,7 +77,10 @@ export interface CommitRequest {
   leaseToken?: number;
   /** Release the lease after the commit (same atomic step). */
   release?: boolean;
-  /** Record this idempotency key as claimed (same atomic step). */
+  /**
+   * Record this idempotency key as claimed (same atomic step). If it was claimed since `begin`,
+   * the commit changes nothing and reports `conflict` (the store's retry then sees `duplicate`).
+   */
   claim?: { key: string; ttlMs: number };
   /** The change; null when the handler changed nothing (only claim/release happen). */
   change: BlobChange | FieldChange | null;

@@ -31,6 +31,12 @@ registerDriver('sqlite', async (raw) => {
   return { driver: sqliteDriver({ path: decodeURIComponent(path) }), defaultPrefix: '' };
 });
 
+// memcached://host:port[,host:port...]: consistent hashing over the servers (docs/memcached.md).
+registerDriver('memcached', async (url) => {
+  const { openMemcached } = await import('./drivers/memcached.js');
+  return { driver: await openMemcached(url), defaultPrefix: 'cs:' };
+});
+
 /** The default store URL: the embedded SQLite file. */
 export const DEFAULT_STORE_URL = 'sqlite:./data/chatstate.db';
 

@@ -211,7 +211,9 @@ export class SessionStore<V extends Vars = Vars> {
       if (!patch && claimKey === undefined && lease === null) {
         return { status: 'unchanged', session: loaded.session as Session<V>, result };
       }
-      const prepared = patch ? await this.#prepare(loaded.session, patch, loaded.migrated) : null;
+      const prepared = patch
+        ? await this.#prepare(loaded.session, draft.preview(), patch, loaded.migrated)
+        : null;
       const committed = await this.driver.commit({
         key,
         now: o.clock(),
@@ -268,10 +270,10 @@ export class SessionStore<V extends Vars = Vars> {
 
   async #prepare(
     base: Session,
+    next: Session,
     patch: SessionPatch,
     migrated: boolean,
   ): Promise<{ next: Session; change: BlobChange | FieldChange }> {
-    const next = applyPatch(base, patch);
     const cap = Math.min(
       this.options.maxBytes,
       this.driver.capabilities.maxValueBytes ?? Number.POSITIVE_INFINITY,

@@ -33,6 +33,26 @@ export function coordinationCases(api: SuiteApi, test: Case): void {
       );
     });
 
+    test('a claim recorded by another worker after begin turns the commit into a conflict', async (c) => {
+      const key = c.key('cl3');
+      const first = await c.driver.begin({ key, now: Date.now(), claimKey: c.key('wamid.R') });
+      ok(first.status === 'ok', 'first worker began');
+      const other = await c.store.transition('cl3', (s) => void s.set('by', 'other'), {
+        claim: 'wamid.R',
+        lease: false,
+      });
+      equal(other.status, 'committed', 'the other worker processed the message');
+      const late = await c.driver.commit({
+        key,
+        now: Date.now(),
+        expectVersion: 1,
+        claim: { key: c.key('wamid.R'), ttlMs: 60_000 },
+        change: null,
+      });
+      equal(late.status, 'conflict', 'the late commit is refused');
+      equal((await c.store.get('cl3'))?.vars, { by: 'other' }, 'nothing applied twice');
+    });
+
     test('a failed handler does not consume the claim', async ({ store }) => {
       await store
         .transition(

@@ -111,6 +111,7 @@ export function memoryDriver(options: MemoryDriverOptions = {}): Driver & {
         return { status: 'lease_lost' };
       const current = sessions.get(req.key);
       if ((current?.version ?? 0) !== req.expectVersion) return { status: 'conflict' };
+      if (req.claim && claimed(req.claim.key, req.now)) return { status: 'conflict' };
       let version = req.expectVersion;
       if (req.change) {
         if (req.change.kind !== 'blob') throw new TypeError('memory driver stores blobs');

@@ -111,6 +111,9 @@ export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
   const commitTx = db.transaction((req: CommitRequest): CommitResult => {
     if (req.leaseToken !== undefined && q.leaseGet.get(req.key)?.t !== req.leaseToken)
       return { status: 'lease_lost' };
+    // A claim recorded since `begin` means another worker processed this message: let the store
+    // run begin again, which reports it as a duplicate.
+    if (req.claim && claimed(req.claim.key, req.now)) return { status: 'conflict' };
     let version = req.expectVersion;
     if (req.change) {
       if (req.change.kind !== 'blob') throw new TypeError('sqlite driver stores blobs');
@@ -169,11 +172,9 @@ export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
       remove: guard(inbox.remove),
       users: guard(inbox.users),
     },
-    begin: guard((req: BeginRequest) =>
-      req.claimKey === undefined && !req.lease
-        ? ({ status: 'ok', lease: null, record: toRecord(q.sessionGet.get(req.key)) } as BeginResult)
-        : beginTx.immediate(req),
-    ),
+    // Without a lease, begin only reads: a deferred transaction takes no write lock, so an
+    // optimistic transition costs a single write transaction (its commit).
+    begin: guard((req: BeginRequest) => (req.lease ? beginTx.immediate(req) : beginTx.deferred(req))),
     commit: guard((req: CommitRequest) => commitTx.immediate(req)),
     load: guard((key: string) => toRecord(q.sessionGet.get(key))),
     claim: guard((key: string, ttlMs: number, now: number) => claimTx.immediate(key, ttlMs, now)),
