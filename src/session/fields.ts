@@ -1,13 +1,16 @@
 import type { FieldPatch, StoredFields } from '../store/contract.js';
-import type { Codec } from './codec.js';
+import { type Codec, codecByName } from './codec.js';
 import { RETRIES_COUNTER, type Session, type SessionPatch, VAR_COUNTER_PREFIX, type Vars } from './types.js';
 import { fromWire, WireShapeError } from './wire.js';
 
 /**
  * Field layout for stores that keep a session as a hash (Redis). Names are one letter because
  * every byte is paid once per session; vars are flattened to `x:<name>` so one var can change
- * (or be incremented with HINCRBY) without rewriting the others. Var values are JSON text
- * whatever the codec, because HINCRBY only works on decimal text and JSON numbers are exactly that.
+ * (or be incremented with HINCRBY) without rewriting the others, and so each value stays small
+ * enough for Redis's compact listpack encoding (docs/redis.md has the measurements). Var values are
+ * JSON text whatever the codec, because HINCRBY only works on decimal text and JSON numbers are
+ * exactly that. `version` and `expiresAt` are written by the driver itself (they are not part of
+ * a patch) and are listed here only so no other field takes their names.
  */
 export const F = {
   flow: 'f',
@@ -17,11 +20,23 @@ export const F = {
   schema: 's',
   createdAt: 'c',
   updatedAt: 'u',
+  version: 'v',
+  expiresAt: 'e',
   varPrefix: 'x:',
 } as const;
 
 const text = new TextDecoder('utf-8', { fatal: true });
-const asText = (v: string | Uint8Array): string => (typeof v === 'string' ? v : text.decode(v));
+const asText = (v: string | Uint8Array): string => {
+  if (typeof v === 'string') return v;
+  try {
+    return text.decode(v);
+  } catch {
+    // Bytes that are not UTF-8 were not written by chatstate: report them as a corrupt session.
+    throw new WireShapeError('a field is not UTF-8 text');
+  }
+};
+const JSON_ARRAY = 0x5b; // '['
+const utf8 = new TextEncoder();
 
 export function encodeFieldPatch(
   base: Session,
@@ -71,6 +86,9 @@ export function encodeFieldPatch(
 
 /** Decodes a hash (and history list) back into a session; throws WireShapeError when it is not one. */
 export function decodeFields(id: string, stored: StoredFields, codec: Codec): Session {
+  if (!Number.isSafeInteger(stored.version) || stored.version < 1) {
+    throw new WireShapeError('the stored version is missing or not a positive integer');
+  }
   const f = stored.fields;
   const vars: Vars = {};
   for (const [name, raw] of Object.entries(f)) {
@@ -90,8 +108,12 @@ export function decodeFields(id: string, stored: StoredFields, codec: Codec): Se
   };
   const str = (name: string): string | null => (f[name] === undefined ? null : asText(f[name]));
   const history = (stored.history ?? []).map((raw) => {
+    const bytes = typeof raw === 'string' ? utf8.encode(raw) : raw;
     try {
-      return codec.decode(typeof raw === 'string' ? new TextEncoder().encode(raw) : raw);
+      // An entry is always an array: JSON starts with '[', msgpack with a fixarray byte (0x93/0x94).
+      // Sniffing the first byte lets a store read entries written under the other codec.
+      const writer = bytes[0] === JSON_ARRAY ? 'json' : 'msgpack';
+      return (codec.name === writer ? codec : codecByName(writer)).decode(bytes);
     } catch {
       throw new WireShapeError('history entry does not decode');
     }

@@ -31,6 +31,16 @@ registerDriver('sqlite', async (raw) => {
   return { driver: sqliteDriver({ path: decodeURIComponent(path) }), defaultPrefix: '' };
 });
 
+// redis://, rediss:// (TLS), redis+cluster:// and rediss+cluster://: one driver, loaded (with
+// ioredis) only when such a URL is opened. Query options are documented in docs/redis.md.
+for (const scheme of ['redis', 'rediss', 'redis+cluster', 'rediss+cluster']) {
+  registerDriver(scheme, async (url) => {
+    const { redisDriver } = await import('./drivers/redis.js');
+    const driver = await redisDriver({ url });
+    return { driver, defaultPrefix: driver.prefix };
+  });
+}
+
 // memcached://host:port[,host:port...]: consistent hashing over the servers (docs/memcached.md).
 registerDriver('memcached', async (url) => {
   const { openMemcached } = await import('./drivers/memcached.js');

@@ -1,0 +1,61 @@
+import { ChatstateError } from '../../errors.js';
+
+/**
+ * Key layout. Every key of one user carries the user's session key as its hash tag (`{…}`), so
+ * every script touches exactly one Cluster slot and can never fail with CROSSSLOT:
+ *
+ *   {cs:12025550123}            hash   the session fields (session/fields.ts), version `v`, expiry `e`
+ *   {cs:12025550123}:h          list   recent history, capped with RPUSH + LTRIM
+ *   {cs:12025550123}:l          string the lease: fencing token (`~token` once released)
+ *   {cs:12025550123}:c:<claim>  string a transition claim (message id), in the user's slot
+ *   {cs:12025550123}:q:<t>:<r>  hash   a quarantined record (raw bytes, reason, time)
+ *
+ * Standalone claims (`store.claim(key)`) are single keys and use the claim key as it is.
+ */
+export interface SessionKeys {
+  hash: string;
+  history: string;
+  lease: string;
+}
+
+export function sessionKeys(key: string): SessionKeys {
+  // A brace inside the key would move the hash tag (all users into one slot): refuse it early.
+  if (key.includes('{') || key.includes('}')) {
+    throw new ChatstateError(
+      'INVALID_ARGUMENT',
+      `key "${key.slice(0, 60)}" contains a brace: Redis Cluster reads braces as a hash tag. Remove braces from the store prefix.`,
+      { component: 'redis' },
+    );
+  }
+  const tag = `{${key}}`;
+  return { hash: tag, history: `${tag}:h`, lease: `${tag}:l` };
+}
+
+export function transitionClaimKey(key: string, claimKey: string): string {
+  return `{${key}}:c:${claimKey}`;
+}
+
+export function quarantineKey(key: string, at: number, random: string): string {
+  return `{${key}}:q:${at}:${random}`;
+}
+
+/** SCAN pattern for the quarantine records of one session key. */
+export function quarantinePattern(key: string): string {
+  return `${globEscape(`{${key}}`)}:q:*`;
+}
+
+/** SCAN pattern for session hashes whose key starts with `prefix`. */
+export function sessionPattern(prefix: string): string {
+  return `{${globEscape(prefix)}*}`;
+}
+
+/** The session key of a session hash name, or null for any other key. */
+export function keyOfHash(name: string): string | null {
+  return name.length >= 2 && name.startsWith('{') && name.endsWith('}') && !/[{}]/.test(name.slice(1, -1))
+    ? name.slice(1, -1)
+    : null;
+}
+
+function globEscape(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,270 @@
+import { randomBytes } from 'node:crypto';
+import type { ConnectionOptions } from 'node:tls';
+import type { Cluster, Redis } from 'ioredis';
+import { ChatstateError } from '../../errors.js';
+import type {
+  BeginRequest,
+  BeginResult,
+  ChangeEvent,
+  CommitRequest,
+  CommitResult,
+  Driver,
+  DriverCapabilities,
+  StoredFields,
+} from '../contract.js';
+import { redact } from '../open.js';
+import { commitArgs, decodeBegin } from './redis-codec.js';
+import { connectClient, readyClient } from './redis-connect.js';
+import { type ErrorScope, storeError } from './redis-errors.js';
+import { ChangeFeed } from './redis-events.js';
+import { quarantineKey, sessionKeys, transitionClaimKey } from './redis-keys.js';
+import { scanSessions } from './redis-scan.js';
+import { LUA_SCRIPTS, loadScripts, type RedisClient, runScript } from './redis-scripts.js';
+import { profileServers, type RedisServerStats, serverStats } from './redis-server-info.js';
+import { intParam, parseRedisUrl } from './redis-url.js';
+
+export type { RedisServerStats } from './redis-server-info.js';
+export { parseRedisUrl } from './redis-url.js';
+
+export interface RedisDriverOptions {
+  /**
+   * `redis://[user:password@]host:port/db`, `rediss://…` (TLS) or `redis+cluster://host:port,host:port`.
+   * Query options: `prefix`, `timeout` (command timeout, ms), `connectTimeout` (ms), `grace` (ms),
+   * `events=0`, `quarantineTtl` (ms). Default `redis://127.0.0.1:6379`. Ignored when `client` is given.
+   */
+  url?: string;
+  /**
+   * An existing ioredis client (`Redis` or `Cluster`) to use instead of opening one. The driver
+   * never closes it, and its own settings (timeouts, retries, offline queue) stay in force.
+   */
+  client?: Redis | Cluster;
+  /** Default key prefix of the store, also the prefix of the events channel. Default `cs:`. */
+  prefix?: string;
+  /** A command with no answer after this long fails with STORE_TIMEOUT. Default 3000 ms. */
+  commandTimeoutMs?: number;
+  /** How long opening may take before STORE_OPEN_FAILED. Default 5000 ms. */
+  connectTimeoutMs?: number;
+  /**
+   * How long a session's keys outlive its expiry, so the next message still sees the expired
+   * session (`draft.expired`, a "welcome back"). Default 60,000 ms; 0 removes keys at expiry.
+   */
+  expiredGraceMs?: number;
+  /** Publish change events (commit, delete) on `<prefix>events`. Default true. */
+  events?: boolean;
+  /** How long quarantined records are kept. Default 30 days. */
+  quarantineTtlMs?: number;
+  /** TLS options for `rediss://` (CA, client certificate…). */
+  tls?: ConnectionOptions;
+}
+
+/** The Redis driver: the contract plus what operations and metrics need. */
+export interface RedisDriver extends Driver {
+  readonly client: RedisClient;
+  readonly prefix: string;
+  /** Risky server settings found at connect (persistence, eviction), for logs and `chatstate doctor`. */
+  readonly warnings: string[];
+  /** `used_memory`, `evicted_keys`, `expired_keys` (summed over cluster masters). */
+  serverStats(): Promise<RedisServerStats>;
+}
+
+const DAY = 86_400_000;
+
+/** Opens (or adopts) a Redis or Redis Cluster connection and returns a `model: 'fields'` driver. */
+export async function redisDriver(options: RedisDriverOptions = {}): Promise<RedisDriver> {
+  const url = options.url ?? 'redis://127.0.0.1:6379';
+  const target = options.client ? null : parseRedisUrl(url);
+  const param = (name: string, fallback: number) =>
+    target ? intParam(target, url, name, fallback) : fallback;
+  const prefix = options.prefix ?? target?.params.get('prefix') ?? 'cs:';
+  if (/[{}]/.test(prefix)) {
+    throw new ChatstateError(
+      'INVALID_ARGUMENT',
+      `prefix "${prefix}" contains a brace: Redis Cluster reads braces as a hash tag.`,
+      {
+        component: 'redis',
+      },
+    );
+  }
+  const commandTimeoutMs = options.commandTimeoutMs ?? param('timeout', 3000);
+  const connectTimeoutMs = options.connectTimeoutMs ?? param('connectTimeout', 5000);
+  const graceMs = options.expiredGraceMs ?? param('grace', 60_000);
+  const quarantineTtlMs = options.quarantineTtlMs ?? param('quarantineTtl', 30 * DAY);
+  const events = options.events ?? target?.params.get('events') !== '0';
+  const channel = events ? `${prefix}events` : '';
+
+  let client: RedisClient;
+  let where: string;
+  if (options.client) {
+    client = options.client;
+    where = describeClient(client);
+    if (client.options.keyPrefix) {
+      throw new ChatstateError(
+        'INVALID_ARGUMENT',
+        `the given ioredis client has keyPrefix set: use the driver's prefix option instead.`,
+        {
+          component: 'redis',
+        },
+      );
+    }
+    await readyClient(client, where, connectTimeoutMs);
+  } else {
+    where = redact(url);
+    client = await connectClient(target as NonNullable<typeof target>, where, {
+      commandTimeoutMs,
+      connectTimeoutMs,
+      tls: options.tls,
+    });
+  }
+  const owned = !options.client;
+  const cluster = client.isCluster;
+  const masters = (): Redis[] => (cluster ? (client as Cluster).nodes('master') : [client as Redis]);
+  const scope: ErrorScope = { where, commandTimeoutMs: owned ? commandTimeoutMs : undefined };
+
+  let profile: Awaited<ReturnType<typeof profileServers>>;
+  try {
+    [profile] = await Promise.all([profileServers(masters(), cluster), loadScripts(masters())]);
+  } catch (error) {
+    if (owned) client.disconnect();
+    throw error instanceof ChatstateError ? error : storeError(error, 'loading the Lua scripts', scope);
+  }
+
+  const capabilities: DriverCapabilities = {
+    model: 'fields',
+    nativeTtl: true,
+    scan: true,
+    changeEvents: events,
+    persistent: profile.persistent,
+    evicts: profile.evicts,
+    maxValueBytes: 512 * 1024 * 1024,
+    ttlResolutionMs: 1,
+  };
+  const feed = new ChangeFeed(
+    () =>
+      cluster
+        ? (client as Cluster).duplicate(undefined, { enableOfflineQueue: true })
+        : (client as Redis).duplicate({ enableOfflineQueue: true, lazyConnect: true }),
+    `${prefix}events`,
+  );
+  let closed = false;
+
+  /** Runs one operation: refuses after close and turns every failure into a typed error. */
+  const op =
+    <A extends unknown[], R>(name: string, fn: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      if (closed)
+        throw new ChatstateError('STORE_CLOSED', `the redis store is closed.`, { component: 'redis' });
+      try {
+        return await fn(...args);
+      } catch (error) {
+        throw storeError(error, name, scope);
+      }
+    };
+  const ms = (n: number) => String(Math.max(1, Math.ceil(n)));
+
+  const begin = async (req: BeginRequest): Promise<BeginResult> => {
+    const k = sessionKeys(req.key);
+    const keys = [k.hash, k.history, k.lease];
+    if (req.claimKey !== undefined) keys.push(transitionClaimKey(req.key, req.claimKey));
+    const args = [req.claimKey === undefined ? '0' : '1', req.lease ? ms(req.lease.ttlMs) : '', '1'];
+    const reply = decodeBegin(await runScript(client, LUA_SCRIPTS.begin, keys, args));
+    if (reply.kind === 'duplicate') return { status: 'duplicate' };
+    if (reply.kind === 'busy') return { status: 'busy', leaseExpiresAt: req.now + Math.max(1, reply.pttl) };
+    const lease =
+      req.lease && reply.token > 0 ? { token: reply.token, expiresAt: req.now + req.lease.ttlMs } : null;
+    return { status: 'ok', lease, record: reply.record };
+  };
+
+  const commit = async (req: CommitRequest): Promise<CommitResult> => {
+    const k = sessionKeys(req.key);
+    const keys = [k.hash, k.history, k.lease];
+    if (req.claim) keys.push(transitionClaimKey(req.key, req.claim.key));
+    const reply = (await runScript(
+      client,
+      LUA_SCRIPTS.commit,
+      keys,
+      commitArgs(req, { graceMs, channel }),
+    )) as number[];
+    if (reply[0] === 0) return { status: 'ok', version: Number(reply[1]) };
+    return { status: reply[0] === 2 ? 'lease_lost' : 'conflict' };
+  };
+
+  const driver: RedisDriver = {
+    name: 'redis',
+    capabilities,
+    client,
+    prefix,
+    warnings: profile.warnings,
+    begin: op('begin', begin),
+    commit: op('commit', commit),
+    load: op('load', async (key: string, now: number): Promise<StoredFields | null> => {
+      const reply = await begin({ key, now });
+      return reply.status === 'ok' ? (reply.record as StoredFields | null) : null;
+    }),
+    claim: op(
+      'claim',
+      async (key: string, ttlMs: number) => (await client.set(key, '1', 'PX', ms(ttlMs), 'NX')) === 'OK',
+    ),
+    acquireLease: op('acquireLease', async (key: string, ttlMs: number, now: number) => {
+      const k = sessionKeys(key);
+      const reply = decodeBegin(
+        await runScript(client, LUA_SCRIPTS.begin, [k.hash, k.history, k.lease], ['0', ms(ttlMs), '0']),
+      );
+      return reply.kind === 'ok' ? { token: reply.token, expiresAt: now + ttlMs } : null;
+    }),
+    extendLease: op('extendLease', async (key: string, token: number, ttlMs: number) => {
+      return (
+        (await runScript(
+          client,
+          LUA_SCRIPTS.extend,
+          [sessionKeys(key).lease],
+          [String(token), ms(ttlMs)],
+        )) === 1
+      );
+    }),
+    releaseLease: op('releaseLease', async (key: string, token: number) => {
+      return (await runScript(client, LUA_SCRIPTS.release, [sessionKeys(key).lease], [String(token)])) === 1;
+    }),
+    delete: op('delete', async (key: string) => {
+      const k = sessionKeys(key);
+      return (await runScript(client, LUA_SCRIPTS.delete, [k.hash, k.history], [channel, key])) === 1;
+    }),
+    quarantine: op('quarantine', async (key: string, raw: Uint8Array, reason: string, now: number) => {
+      const k = sessionKeys(key);
+      const q = quarantineKey(key, now, randomBytes(4).toString('hex'));
+      const bytes = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+      await runScript(
+        client,
+        LUA_SCRIPTS.quarantine,
+        [k.hash, k.history, q],
+        [bytes, reason, String(now), ms(quarantineTtlMs)],
+      );
+    }),
+    scan: op('scan', (keyPrefix: string, cursor: string | null, limit: number, now: number) =>
+      scanSessions(client, masters, keyPrefix, cursor, limit, now),
+    ),
+    // Without events nothing is published, so there is nothing to subscribe to.
+    ...(events
+      ? { subscribe: op('subscribe', (listener: (event: ChangeEvent) => void) => feed.add(listener)) }
+      : {}),
+    serverStats: op('serverStats', () => serverStats(masters())),
+    ping: op('ping', async () => {
+      await client.ping();
+    }),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await feed.close();
+      if (owned) await client.quit().catch(() => client.disconnect());
+    },
+  };
+  return driver;
+}
+
+function describeClient(client: RedisClient): string {
+  if (client.isCluster) {
+    const nodes = (client as Cluster).nodes('master').map((n) => `${n.options.host}:${n.options.port}`);
+    return `the given Redis Cluster client (${nodes.join(',') || 'not connected yet'})`;
+  }
+  const o = (client as Redis).options;
+  return `the given Redis client (${o.host}:${o.port})`;
+}
