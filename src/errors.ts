@@ -28,6 +28,14 @@ export const ERROR_CODES = {
   WEBHOOK_BODY_TOO_LARGE: 'A webhook body exceeded the size limit.',
   WEBHOOK_SECRET_MISSING: 'A webhook route was called but its secret is not configured.',
   CONFIG_INVALID: 'A configuration value (environment variable or option) is invalid.',
+  REPLY_INVALID: 'An outbound message breaks a documented provider limit; it was not sent.',
+  REPLY_REJECTED: 'The messaging provider refused an outbound message for a reason retrying cannot fix.',
+  REPLY_WINDOW_CLOSED: 'The 24-hour customer service window is closed; only a template can reach the user.',
+  REPLY_UNDELIVERABLE: 'The provider could not deliver the message to that recipient.',
+  REPLY_AUTH_FAILED: 'The provider rejected the access token or API key.',
+  REPLY_RATE_LIMITED: 'A provider rate limit still refused the message after the client waited and retried.',
+  REPLY_UNAVAILABLE: 'The provider kept failing with transient errors (5xx, network) until retries ran out.',
+  REPLY_TIMEOUT: 'A request to the messaging provider took longer than the configured timeout.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,4 +1,11 @@
+export * from './channels/index.js';
 export { ChatstateError, ERROR_CODES, type ErrorCode, isChatstateError } from './errors.js';
+export { type Bot, type BotContext, describeEvent, rememberBot } from './runtime/bot.js';
+export { Dispatcher, type DispatcherOptions } from './runtime/dispatcher.js';
+export { type Logger, maskUser } from './runtime/log.js';
+export type { RuntimeMetrics } from './runtime/metrics.js';
+export { type AppOptions, type ChatstateApp, createApp } from './server/app.js';
+export { loadConfig, type ServerConfig } from './server/config.js';
 export type { Codec, CodecName } from './session/codec.js';
 export { codecByName } from './session/codec.js';
 export { type NumericKeys, SessionDraft } from './session/draft.js';
@@ -15,3 +22,4 @@ export {
   type TransitionResult,
   type UserLease,
 } from './store/session-store.js';
+export * from './webhook/index.js';

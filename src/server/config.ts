@@ -1,10 +1,8 @@
 import { z } from 'zod';
+import { DEFAULT_GRAPH_BASE_URL } from '../channels/whatsapp-cloud/settings.js';
 import { ChatstateError } from '../errors.js';
 import { DEFAULT_STORE_URL } from '../store/open.js';
 import { DEFAULT_MAX_BODY_BYTES } from '../webhook/body.js';
-
-/** Graph API version chatstate is written against; pinned so a Meta release never changes behaviour silently. */
-export const GRAPH_API_VERSION = 'v23.0';
 
 export interface ServerConfig {
   storeUrl: string;
@@ -27,7 +25,7 @@ const schema = z.object({
   WHATSAPP_APP_SECRET: optionalSecret,
   WHATSAPP_VERIFY_TOKEN: optionalSecret,
   WHATSAPP_ACCESS_TOKEN: optionalSecret,
-  WHATSAPP_API_URL: z.url().default(`https://graph.facebook.com/${GRAPH_API_VERSION}`),
+  WHATSAPP_API_URL: z.url().default(DEFAULT_GRAPH_BASE_URL),
   WASENDER_WEBHOOK_SECRET: optionalSecret,
   WASENDER_API_KEY: optionalSecret,
   WASENDER_API_URL: z.url().default('https://www.wasenderapi.com/api'),

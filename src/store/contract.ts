@@ -29,6 +29,13 @@ export interface DriverCapabilities {
   maxValueBytes: number | null;
   /** Smallest TTL the store honours, in ms (Memcached counts whole seconds). */
   ttlResolutionMs: number;
+  /**
+   * What a transition does with the user's lease by default. `acquire`: begin takes it (free when
+   * begin is one server round trip anyway). `check`: begin and commit only verify that no other
+   * worker holds it, because taking it would cost a second write (SQLite: a write transaction in
+   * begin); commits stay fenced by the version check. Absent means `acquire`.
+   */
+  transitionLease?: 'acquire' | 'check';
 }
 
 export interface StoredBlob {
@@ -61,6 +68,11 @@ export interface BeginRequest {
   claimKey?: string;
   /** When set, take the user's lease (or report `busy` without changing anything). */
   lease?: { ttlMs: number };
+  /**
+   * Take no lease, but report `busy` if another worker holds it (drivers whose
+   * `transitionLease` is `check`). `heldToken`: the caller already holds this lease.
+   */
+  checkLease?: { heldToken?: number };
 }
 
 export type BeginResult =
@@ -77,6 +89,8 @@ export interface CommitRequest {
   leaseToken?: number;
   /** Release the lease after the commit (same atomic step). */
   release?: boolean;
+  /** Without a token: refuse (`lease_lost`) if another worker holds an unexpired lease. */
+  checkLease?: boolean;
   /**
    * Record this idempotency key as claimed (same atomic step). If it was claimed since `begin`,
    * the commit changes nothing and reports `conflict` (the store's retry then sees `duplicate`).

