@@ -1,0 +1,276 @@
+// `npm run bench`: every subject in bench/stores/ and bench/peers/, interleaved round by round,
+// then bytes per stored session, a markdown table on stdout and the files under bench/results/.
+// Flags: --only a,b  --quick  --rounds N  --iterations N  --write / --no-write  --no-bytes
+//        --tmpdir DIR  --keep-tmp  (see docs/benchmarks.md)
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { bodySizes } from './lib/body-size.mjs';
+import { machineInfo, sourceInfo } from './lib/machine.mjs';
+import { concurrent, sequential, warmUp } from './lib/measure.mjs';
+import { renderMarkdown, writeResults } from './lib/report.mjs';
+import { combineRounds, fmtNum, fmtRatio, speedup } from './lib/stats.mjs';
+import { userIds } from './lib/workload.mjs';
+
+const { values: args } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    rounds: { type: 'string' },
+    iterations: { type: 'string' },
+    write: { type: 'boolean' },
+    bytes: { type: 'boolean', default: true },
+    tmpdir: { type: 'string' },
+    'keep-tmp': { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+  allowNegative: true,
+});
+
+if (args.help) {
+  console.log(`usage: node bench/run.mjs [--only sqlite,memory] [--quick] [--rounds N] [--iterations N]
+                         [--write | --no-write] [--no-bytes] [--tmpdir DIR] [--keep-tmp]
+A full run (no --only, no --quick) writes bench/results/; a partial one only prints unless --write.`);
+  process.exit(0);
+}
+
+const quick = args.quick;
+const config = {
+  quick,
+  users: 1000,
+  concurrency: 64,
+  rounds: Number(args.rounds ?? (quick ? 2 : 5)),
+  // Per scenario and round: stop at `iterations` or `budgetMs`, whichever comes first.
+  iterations: Number(args.iterations ?? (quick ? 2000 : 20_000)),
+  budgetMs: quick ? 500 : 4000,
+  warmup: { count: quick ? 200 : 2000, budgetMs: quick ? 200 : 1000 },
+  // Once per subject after seeding: five messages per user fill every history to its limit.
+  firstWarmup: { count: quick ? 1000 : 5000, budgetMs: quick ? 1000 : 5000 },
+  bytesSessions: quick ? 10_000 : 100_000,
+};
+
+// ---- subjects ---------------------------------------------------------------------------------
+
+const KIND_ORDER = { chatstate: 0, peer: 1, floor: 2 };
+
+async function loadSubjects() {
+  const subjects = [];
+  for (const dir of ['stores', 'peers']) {
+    const url = new URL(`./${dir}/`, import.meta.url);
+    for (const file of readdirSync(url)
+      .filter((f) => f.endsWith('.mjs') && !f.startsWith('_'))
+      .sort()) {
+      const subject = (await import(new URL(file, url).href)).default;
+      for (const key of ['name', 'label', 'kind', 'setup', 'transition', 'teardown']) {
+        if (!subject?.[key])
+          throw new Error(
+            `bench/${dir}/${file}: the default export has no "${key}" (see "Adding a subject" in docs/benchmarks.md)`,
+          );
+      }
+      subjects.push(subject);
+    }
+  }
+  subjects.sort((a, b) => KIND_ORDER[a.kind] - KIND_ORDER[b.kind]);
+  const only = args.only
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (!only) return subjects;
+  const unknown = only.filter((name) => !subjects.some((s) => s.name === name));
+  if (unknown.length)
+    throw new Error(
+      `--only: no subject named ${unknown.join(', ')}; have ${subjects.map((s) => s.name).join(', ')}`,
+    );
+  return subjects.filter((s) => only.includes(s.name));
+}
+
+// ---- run --------------------------------------------------------------------------------------
+
+const partial =
+  Boolean(args.only) || quick || !args.bytes || args.rounds !== undefined || args.iterations !== undefined;
+const write = args.write ?? !partial;
+const selected = await loadSubjects().catch((error) => {
+  console.error(`[bench] ${error.message}`);
+  process.exit(2);
+});
+const tmpRoot = mkdtempSync(join(args.tmpdir ?? os.tmpdir(), 'chatstate-bench-'));
+const tmpFor = (name) => (file) => join(tmpRoot, `${name}-${file}`);
+const machine = machineInfo(tmpRoot);
+const startedAt = new Date();
+const command =
+  process.env.npm_lifecycle_event === 'bench'
+    ? `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`
+    : `node bench/run.mjs${process.argv.length > 2 ? ` ${process.argv.slice(2).join(' ')}` : ''}`;
+const log = (...parts) => console.error('[bench]', ...parts);
+
+let failed = false;
+const users = userIds(config.users);
+const entries = [];
+for (const subject of selected) {
+  const entry = { subject, status: 'ok', rounds: { sequential: [], concurrent: [] } };
+  entries.push(entry);
+  try {
+    const reason = subject.unavailable ? await subject.unavailable() : null;
+    if (reason) {
+      entry.status = `skipped: ${reason}`;
+      log(`${subject.name}: ${entry.status}`);
+      continue;
+    }
+    log(`${subject.name}: setup (${users.length} users)`);
+    entry.ctx = await subject.setup({ users, tmp: tmpFor(subject.name), quick });
+    await warmUp(subject, entry.ctx, users, config.firstWarmup);
+  } catch (error) {
+    fail(entry, error);
+    await teardown(entry);
+  }
+}
+
+for (let round = 0; round < config.rounds; round++) {
+  const live = entries.filter((e) => e.status === 'ok');
+  // Rotate the order each round so no subject always runs right after the same neighbour.
+  const order = live.map((_, i) => live[(i + round) % live.length]);
+  for (const entry of order) {
+    const { subject, ctx } = entry;
+    try {
+      await warmUp(subject, ctx, users, config.warmup);
+      const seq = await sequential(subject, ctx, users, { ...config, offset: round * 7919 });
+      const conc = await concurrent(subject, ctx, users, config);
+      entry.rounds.sequential.push(seq);
+      entry.rounds.concurrent.push(conc);
+      log(
+        `round ${round + 1}/${config.rounds} ${subject.name}: ${fmtNum(seq.medianUs)} us median (n=${seq.n}),`,
+        `${fmtNum(conc.opsPerSec)}/s at ${config.concurrency} in flight`,
+      );
+    } catch (error) {
+      fail(entry, error);
+      await teardown(entry);
+    }
+  }
+}
+
+for (const entry of entries) await teardown(entry);
+
+// Bytes on a fresh store per subject, after the timed rounds so loading never disturbs them.
+for (const entry of entries) {
+  if (!args.bytes || entry.status !== 'ok' || !entry.subject.bytesPerSession) continue;
+  try {
+    log(`${entry.subject.name}: storing ${config.bytesSessions.toLocaleString('en-US')} seed sessions`);
+    entry.bytes = await entry.subject.bytesPerSession({
+      n: config.bytesSessions,
+      tmp: tmpFor(`${entry.subject.name}-bytes`),
+      userIds,
+    });
+  } catch (error) {
+    fail(entry, error);
+  }
+}
+
+const subjects = entries.map(({ subject, status, rounds, bytes }) => ({
+  name: subject.name,
+  label: subject.label,
+  kind: subject.kind,
+  peerOf: subject.peerOf ?? null,
+  status,
+  // A subject that failed later (in its bytes run) keeps the rounds it finished.
+  ...(rounds.sequential.length
+    ? { sequential: combineRounds(rounds.sequential), concurrent: combineRounds(rounds.concurrent), rounds }
+    : {}),
+  ...(bytes ? { bytes } : {}),
+}));
+
+const results = {
+  date: startedAt.toISOString().slice(0, 10),
+  startedAt: startedAt.toISOString(),
+  finishedAt: new Date().toISOString(),
+  command,
+  source: sourceInfo(),
+  partial,
+  machine: { ...machine, loadAvgAtEnd: os.loadavg().map((x) => Math.round(x * 100) / 100) },
+  config,
+  subjects,
+  bodies: await bodySizes(),
+  figures: figures(subjects),
+};
+
+console.log(renderMarkdown(results));
+if (write) {
+  for (const file of writeResults(results, new URL('./results/', import.meta.url)))
+    log(`wrote ${file.pathname}`);
+} else {
+  log('partial run: nothing written (pass --write to keep it)');
+}
+if (!args['keep-tmp']) rmSync(tmpRoot, { recursive: true, force: true });
+else log(`temp files kept in ${tmpRoot}`);
+process.exitCode = failed ? 1 : 0;
+
+// ---- helpers ----------------------------------------------------------------------------------
+
+function fail(entry, error) {
+  failed = true;
+  entry.status = `error: ${error?.message ?? error}`;
+  log(`${entry.subject.name}: ${entry.status}`);
+  if (error?.stack) console.error(error.stack);
+}
+
+async function teardown(entry) {
+  if (!entry.ctx) return;
+  const { ctx } = entry;
+  entry.ctx = undefined;
+  try {
+    await entry.subject.teardown(ctx);
+  } catch (error) {
+    fail(entry, error);
+  }
+}
+
+/** The figures issue 2 asks for: printed PASS / MISS, never a failing exit code. */
+function figures(list) {
+  const get = (name) => list.find((s) => s.name === name);
+  const sqlite = get('sqlite');
+  const keyv = get('keyv-sqlite');
+  const out = [];
+  const add = (title, value, display, target, pass, why) =>
+    out.push({
+      title,
+      value,
+      display,
+      target,
+      pass: value === null ? null : pass,
+      ...(value === null ? { why } : {}),
+    });
+
+  const median = sqlite?.sequential?.medianUs ?? null;
+  add(
+    'chatstate SQLite transition median (one user at a time)',
+    median,
+    `${fmtNum(median)} us`,
+    '<= 25 us',
+    median <= 25,
+    'sqlite not run',
+  );
+
+  const ratio =
+    sqlite?.sequential && keyv?.sequential
+      ? speedup(sqlite.sequential.medianUs, keyv.sequential.medianUs)
+      : null;
+  add(
+    'chatstate SQLite vs keyv + @keyv/sqlite (median transition, one user at a time)',
+    ratio,
+    `${fmtRatio(ratio)} faster`,
+    '>= 40x',
+    ratio >= 40,
+    'sqlite or keyv-sqlite not run',
+  );
+
+  const bytes = sqlite?.bytes ? sqlite.bytes.liveBytes / sqlite.bytes.n : null;
+  add(
+    'bytes on disk per stored seed session (SQLite, used pages / sessions)',
+    bytes,
+    `${fmtNum(bytes)} B`,
+    '<= 180 B',
+    bytes <= 180,
+    'sqlite bytes not measured',
+  );
+  return out;
+}
