@@ -1,11 +1,51 @@
+import type { WasenderMessage } from '../channels/wasender/types.js';
+import type { CloudMessage } from '../channels/whatsapp-cloud/types.js';
 import type { SessionDraft } from '../session/draft.js';
 import type { Vars } from '../session/types.js';
 import type { MessageEvent } from '../webhook/events.js';
+import type { OutboundEnvelope } from './outbound.js';
 
 /** What a bot sees for one inbound message, inside the user's transition. */
 export interface BotContext<V extends Vars = Vars> {
   event: MessageEvent;
   session: SessionDraft<V>;
+  /**
+   * Replies to the sender on the channel the message came from. The reply goes to the outbox of
+   * this transition: sent after the commit, never if the transition fails.
+   */
+  reply(message: CloudMessage | WasenderMessage, options?: { quote?: boolean }): void;
+}
+
+/** The reply envelope for a message event: same provider, same business number, back to the sender. */
+export function replyEnvelope(
+  event: MessageEvent,
+  message: CloudMessage | WasenderMessage,
+  options: { quote?: boolean } = {},
+): OutboundEnvelope {
+  const to = event.waId ?? event.userId;
+  if (event.provider === 'wasender') {
+    return {
+      channel: 'wasender',
+      from: event.businessPhoneNumberId,
+      to,
+      message: message as WasenderMessage,
+    };
+  }
+  return {
+    channel: 'cloud',
+    from: event.businessPhoneNumberId,
+    to,
+    message: message as CloudMessage,
+    ...(options.quote ? { replyTo: event.messageId } : {}),
+  };
+}
+
+export function botContext<V extends Vars>(event: MessageEvent, session: SessionDraft<V>): BotContext<V> {
+  return {
+    event,
+    session,
+    reply: (message, options) => void session.send(replyEnvelope(event, message, options)),
+  };
 }
 
 /**

@@ -1,8 +1,8 @@
 import { isChatstateError } from '../errors.js';
-import type { SessionStore, UserLease } from '../store/session-store.js';
+import type { CommittedReply, SessionStore, UserLease } from '../store/session-store.js';
 import type { InboxMessage } from '../store/store-inbox.js';
 import type { MessageEvent } from '../webhook/events.js';
-import type { Bot } from './bot.js';
+import { type Bot, botContext, describeEvent } from './bot.js';
 import { type Logger, maskUser, silentLogger } from './log.js';
 import { noMetrics, type RuntimeMetrics } from './metrics.js';
 
@@ -17,7 +17,18 @@ export interface DispatcherOptions {
   recoverAfterMs?: number;
   /** Runs of a failing handler before the message is dead-lettered (logged, counted, dropped). Default 3. */
   maxAttempts?: number;
+  /** Receives the replies of every committed transition (the Deliverer). */
+  deliver?: (replies: readonly CommittedReply[]) => unknown;
+  /**
+   * Per-user inbound rate limit, counted atomically in the session: messages over `max` in a
+   * fixed window are recorded in history, answered once per window with `notice`, and not
+   * given to the bot. Default 30 per minute; null disables.
+   */
+  rateLimit?: { max: number; windowMs: number; notice: string } | null;
 }
+
+/** Session var holding the rate-limit window: [window start (ms), messages in it, notice sent (0/1)]. */
+export const RATE_VAR = '_rate';
 
 // Failures of the store itself: the message stays in the inbox and is retried, never dropped.
 const STORE_TROUBLE = new Set([
@@ -38,9 +49,10 @@ const STORE_TROUBLE = new Set([
  * failure before the acknowledgement becomes a 503 and the provider redelivers.
  */
 export class Dispatcher {
-  readonly #o: Required<Omit<DispatcherOptions, 'logger' | 'metrics'>> & {
+  readonly #o: Required<Omit<DispatcherOptions, 'logger' | 'metrics' | 'deliver'>> & {
     log: Logger;
     metrics: RuntimeMetrics;
+    deliver: DispatcherOptions['deliver'];
   };
   readonly #running = new Map<string, Promise<void>>();
   readonly #again = new Set<string>();
@@ -57,6 +69,11 @@ export class Dispatcher {
       recoveryIntervalMs: options.recoveryIntervalMs ?? 2000,
       recoverAfterMs: options.recoverAfterMs ?? 2000,
       maxAttempts: options.maxAttempts ?? 3,
+      deliver: options.deliver,
+      rateLimit:
+        options.rateLimit === undefined
+          ? { max: 30, windowMs: 60_000, notice: 'You are sending messages very fast. Please wait a moment.' }
+          : options.rateLimit,
     };
     if (this.#o.store.inbox && this.#o.recoveryIntervalMs > 0) {
       this.#timer = setInterval(() => void this.recover(), this.#o.recoveryIntervalMs);
@@ -175,13 +192,21 @@ export class Dispatcher {
     const { store, bot, log, metrics } = this.#o;
     for (let attempt = 1; ; attempt++) {
       try {
-        const result = await store.transition(event.userId, (session) => bot({ event, session }), {
-          claim: event.messageId,
-          ...(lease ? { lease } : {}),
-        });
+        const result = await store.transition(
+          event.userId,
+          (session) => {
+            const ctx = botContext(event, session);
+            if (this.#overLimit(ctx)) return;
+            return bot(ctx);
+          },
+          { claim: event.messageId, ...(lease ? { lease } : {}) },
+        );
         this.#lastStoreError = null;
         if (result.status === 'duplicate') metrics.dedupeHit();
-        else metrics.activeUser(event.userId);
+        else {
+          metrics.activeUser(event.userId);
+          if (result.replies.length) this.#o.deliver?.(result.replies);
+        }
         metrics.transitionLatency(Math.max(0, Date.now() - event.timestamp) / 1000, result.status);
         return true;
       } catch (error) {
@@ -207,6 +232,35 @@ export class Dispatcher {
         log.warn(fields, 'handler failed; retrying');
       }
     }
+  }
+
+  /**
+   * Counts the message in the user's window (inside the transition, so the count is atomic with
+   * everything else). Over the limit: record it, answer once per window, skip the bot.
+   */
+  #overLimit(ctx: ReturnType<typeof botContext>): boolean {
+    const limit = this.#o.rateLimit;
+    if (!limit) return false;
+    const { session, event } = ctx;
+    const now = Date.now();
+    const raw = session.vars[RATE_VAR];
+    const [start = 0, count = 0, noticed = 0] = Array.isArray(raw) ? (raw as number[]) : [];
+    const fresh = now - start >= limit.windowMs;
+    const next = fresh ? [now, 1, 0] : [start, count + 1, noticed];
+    const over = (next[1] as number) > limit.max;
+    if (over) {
+      session.remember({ dir: 'in', at: event.timestamp, text: describeEvent(event) });
+      if (!next[2]) {
+        ctx.reply({ type: 'text', text: limit.notice });
+        next[2] = 1;
+      }
+      this.#o.log.info(
+        { user: maskUser(event.userId) },
+        'inbound rate limit: message recorded, not processed',
+      );
+    }
+    session.set(RATE_VAR, next);
+    return over;
   }
 
   async #storeCall<T>(fn: () => Promise<T>): Promise<T> {

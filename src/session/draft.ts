@@ -36,6 +36,7 @@ export class SessionDraft<V extends Vars = Vars> {
   readonly #patch: SessionPatch;
   readonly #expired: Session | null;
   #touched = false;
+  readonly #outbox: object[] = [];
 
   constructor(base: Session, options: DraftOptions) {
     this.#base = base;
@@ -94,9 +95,23 @@ export class SessionDraft<V extends Vars = Vars> {
   get schema(): number {
     return this.#view.schema;
   }
-  /** True when the handler changed something (or asked for a TTL renewal). */
+  /** True when the handler changed something, asked for a TTL renewal, or sent a reply. */
   get changed(): boolean {
-    return this.#touched || this.#dirty;
+    return this.#touched || this.#dirty || this.#outbox.length > 0;
+  }
+
+  /**
+   * Records a reply to deliver after the commit (the outbox): it is committed atomically with
+   * this transition's state change, and dropped with it if the transition fails or is re-run.
+   */
+  send(envelope: object): this {
+    this.#outbox.push(envelope);
+    return this;
+  }
+
+  /** Replies recorded by `send`, in order. */
+  get outbox(): readonly object[] {
+    return this.#outbox;
   }
 
   setFlow(flow: string | null): this {

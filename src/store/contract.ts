@@ -98,6 +98,8 @@ export interface CommitRequest {
   claim?: { key: string; ttlMs: number };
   /** The change; null when the handler changed nothing (only claim/release happen). */
   change: BlobChange | FieldChange | null;
+  /** Replies to record as pending outbox entries in the same atomic step (drivers with `outbox`). */
+  outbox?: Array<{ id: string; payload: string }>;
 }
 
 export interface BlobChange {
@@ -168,11 +170,53 @@ export interface InboxDriver {
   users(before: number, limit: number): Promise<string[]>;
 }
 
+export type OutboxState = 'pending' | 'sent' | 'delivered' | 'read' | 'failed';
+
+/**
+ * A reply produced by a transition, recorded in the same atomic commit as the state change and
+ * delivered after it. `id` is `<user key>:<session version>:<n>`: unique, and the same if a
+ * commit is retried, so a reply can never be recorded twice.
+ */
+export interface OutboxEntry {
+  id: string;
+  user: string;
+  /** The outbound envelope (channel, from, to, message), JSON-encoded. */
+  payload: string;
+  state: OutboxState;
+  attempts: number;
+  /** The provider's message id (wamid) once sent. */
+  providerId?: string;
+  /** `<code>: <message>` of the last failure. */
+  error?: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface OutboxUpdate {
+  state: OutboxState;
+  attempts?: number;
+  providerId?: string;
+  error?: string;
+}
+
+/** Delivery bookkeeping of the outbox; entries are created only by `commit`. Optional capability. */
+export interface OutboxDriver {
+  /** Pending entries created before `before`, oldest first (recovery after a crash). */
+  pending(before: number, limit: number): Promise<OutboxEntry[]>;
+  update(id: string, change: OutboxUpdate, now: number): Promise<void>;
+  /** The entry a provider message id (wamid) belongs to: status webhooks. */
+  byProviderId(providerId: string): Promise<OutboxEntry | null>;
+  /** A user's latest entries, newest first (admin view). */
+  forUser(user: string, limit: number): Promise<OutboxEntry[]>;
+}
+
 export interface Driver {
   readonly name: string;
   readonly capabilities: DriverCapabilities;
   /** The webhook runtime's durable inbox, when the store can hold one. */
   readonly inbox?: InboxDriver;
+  /** The reply outbox, when the store can commit replies atomically with the state. */
+  readonly outbox?: OutboxDriver;
   begin(request: BeginRequest): Promise<BeginResult>;
   commit(request: CommitRequest): Promise<CommitResult>;
   /** Loads without claim or lease (admin reads). */

@@ -13,6 +13,7 @@ import { KeyedQueue } from './keyed-queue.js';
 import { type ResolvedStoreOptions, resolveOptions, type StoreOptions } from './options.js';
 import { rawBytesOf } from './raw.js';
 import { StoreInbox } from './store-inbox.js';
+import { StoreOutbox } from './store-outbox.js';
 import { validateId } from './validate.js';
 
 export interface TransitionOptions {
@@ -28,9 +29,19 @@ export interface TransitionOptions {
   ttlMs?: number | null;
 }
 
+/** A reply the transition committed to its outbox: deliver it, then record the delivery. */
+export interface CommittedReply {
+  /** Outbox entry id (`<key>:<version>:<n>`), stable across retries. */
+  id: string;
+  userId: string;
+  envelope: object;
+  /** False when the driver has no outbox: the reply exists only in memory (deliver it now). */
+  durable: boolean;
+}
+
 export type TransitionResult<V extends Vars, R> =
-  | { status: 'committed'; session: Session<V>; result: R }
-  | { status: 'unchanged'; session: Session<V>; result: R }
+  | { status: 'committed'; session: Session<V>; result: R; replies: CommittedReply[] }
+  | { status: 'unchanged'; session: Session<V>; result: R; replies: CommittedReply[] }
   | { status: 'duplicate' };
 
 export type TransitionHandler<V extends Vars, R> = (draft: SessionDraft<V>) => R | Promise<R>;
@@ -78,6 +89,16 @@ export class SessionStore<V extends Vars = Vars> {
 
   get capabilities() {
     return this.driver.capabilities;
+  }
+
+  #outbox: StoreOutbox | null | undefined;
+  /** Delivery bookkeeping of committed replies, or null when the driver has no outbox. */
+  get outbox(): StoreOutbox | null {
+    if (this.#outbox === undefined) {
+      const o = this.driver.outbox;
+      this.#outbox = o ? new StoreOutbox(o, this.options.prefix, this.options.clock) : null;
+    }
+    return this.#outbox;
   }
 
   #inbox: StoreInbox | null | undefined;
@@ -221,8 +242,15 @@ export class SessionStore<V extends Vars = Vars> {
       keeper?.stop();
       const patch = draft.toPatch();
       if (!patch && claimKey === undefined && lease === null) {
-        return { status: 'unchanged', session: loaded.session as Session<V>, result };
+        return { status: 'unchanged', session: loaded.session as Session<V>, result, replies: [] };
       }
+      const nextVersion = loaded.session.version + 1;
+      const replies: CommittedReply[] = draft.outbox.map((envelope, n) => ({
+        id: `${key}:${nextVersion}:${n}`,
+        userId: id,
+        envelope,
+        durable: this.driver.outbox !== undefined,
+      }));
       const prepared = patch
         ? await this.#prepare(loaded.session, draft.preview(), patch, loaded.migrated)
         : null;
@@ -232,16 +260,21 @@ export class SessionStore<V extends Vars = Vars> {
         expectVersion: loaded.session.version,
         ...(lease ? { leaseToken: lease.token, release: lease.owned } : {}),
         ...(checkLease ? { checkLease } : {}),
+        ...(replies.length && this.driver.outbox
+          ? { outbox: replies.map((r) => ({ id: r.id, payload: JSON.stringify(r.envelope) })) }
+          : {}),
         ...(claimKey === undefined ? {} : { claim: { key: claimKey, ttlMs: o.claimTtlMs } }),
         change: prepared?.change ?? null,
       });
       if (committed.status !== 'ok') return committed.status;
       released = true;
-      if (!prepared) return { status: 'unchanged', session: loaded.session as Session<V>, result };
+      if (!prepared)
+        return { status: 'unchanged', session: loaded.session as Session<V>, result, replies: [] };
       return {
         status: 'committed',
         session: { ...prepared.next, version: committed.version } as Session<V>,
         result,
+        replies,
       };
     } finally {
       keeper?.stop();

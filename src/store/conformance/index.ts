@@ -1,6 +1,7 @@
 import { coordinationCases } from './cases-coordination.js';
 import { errorCases } from './cases-errors.js';
 import { inboxCases } from './cases-inbox.js';
+import { outboxCases } from './cases-outbox.js';
 import { sessionCases } from './cases-session.js';
 import { CaseContext } from './context.js';
 import type { ConformanceTarget, SuiteApi } from './types.js';
@@ -36,5 +37,6 @@ export function defineConformanceSuite(api: SuiteApi, target: ConformanceTarget)
     coordinationCases(api, test);
     errorCases(api, test);
     inboxCases(api, test);
+    outboxCases(api, test);
   });
 }

@@ -10,6 +10,7 @@ import type {
   StoredBlob,
 } from '../contract.js';
 import { memoryInbox } from './memory-inbox.js';
+import { memoryOutbox } from './memory-outbox.js';
 
 export interface MemoryDriverOptions {
   /** Most sessions kept; the least recently used is dropped beyond it. Default 100,000. */
@@ -59,6 +60,7 @@ export function memoryDriver(options: MemoryDriverOptions = {}): Driver & {
   let closed = false;
   // One counter for all keys keeps fencing tokens increasing even after a swept lease row is gone.
   let lastToken = 0;
+  const outbox = memoryOutbox();
 
   const live = (key: string, now: number): StoredBlob | null => {
     const row = sessions.get(key);
@@ -94,6 +96,7 @@ export function memoryDriver(options: MemoryDriverOptions = {}): Driver & {
     capabilities,
     quarantined,
     inbox: memoryInbox(),
+    outbox,
 
     async begin(req: BeginRequest): Promise<BeginResult> {
       if (req.claimKey !== undefined && claimed(req.claimKey, req.now)) return { status: 'duplicate' };
@@ -121,6 +124,7 @@ export function memoryDriver(options: MemoryDriverOptions = {}): Driver & {
         if (sessions.size > maxEntries) sessions.delete(sessions.keys().next().value as string);
       }
       if (req.claim) putClaim(req.claim.key, req.now + req.claim.ttlMs);
+      if (req.outbox?.length) outbox.insert(req.key, req.outbox, req.now);
       if (req.release) {
         const lease = leases.get(req.key);
         if (lease) lease.expiresAt = 0;

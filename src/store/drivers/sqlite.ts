@@ -13,6 +13,7 @@ import type {
   StoredBlob,
 } from '../contract.js';
 import { sqliteInbox } from './sqlite-inbox.js';
+import { sqliteOutbox } from './sqlite-outbox.js';
 import { SCHEMA_SQL } from './sqlite-schema.js';
 
 export interface SqliteDriverOptions {
@@ -144,6 +145,8 @@ export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
     return { status: 'ok', lease: null, record };
   };
 
+  const outbox = sqliteOutbox(db);
+
   const commitTx = db.transaction((req: CommitRequest): CommitResult => {
     if (req.leaseToken !== undefined && q.leaseGet.get(req.key)?.t !== req.leaseToken)
       return { status: 'lease_lost' };
@@ -166,6 +169,7 @@ export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
       return { status: 'conflict' };
     }
     if (req.claim) q.claimPut.run(req.claim.key, req.now + req.claim.ttlMs);
+    if (req.outbox?.length) outbox.insert(req.key, req.outbox, req.now);
     if (req.release && req.leaseToken !== undefined) q.leaseRelease.run(req.key, req.leaseToken);
     return { status: 'ok', version };
   });
@@ -208,6 +212,12 @@ export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
   return {
     name: 'sqlite',
     capabilities,
+    outbox: {
+      pending: guard(outbox.pending),
+      update: guard(outbox.update),
+      byProviderId: guard(outbox.byProviderId),
+      forUser: guard(outbox.forUser),
+    },
     inbox: {
       add: guard(inbox.add),
       peek: guard(inbox.peek),
