@@ -9,6 +9,14 @@ import { ChatstateError } from '../../errors.js';
  *   {cs:12025550123}:l          string the lease: fencing token (`~token` once released)
  *   {cs:12025550123}:c:<claim>  string a transition claim (message id), in the user's slot
  *   {cs:12025550123}:q:<t>:<r>  hash   a quarantined record (raw bytes, reason, time)
+ *   {cs:12025550123}:i          zset   webhook inbox order: score = provider timestamp, member = <seq>:<id>
+ *   {cs:12025550123}:ip         hash   webhook inbox bodies: <id> -> <seq><payload>, '' -> last seq
+ *
+ * The index of users with waiting inbox entries is split in INBOX_SHARDS shards, each its own slot
+ * (`#` cannot occur in a user id, so no session key can collide with them):
+ *
+ *   {cs:#inbox:<n>}             zset   user key -> time first listed (ms)
+ *   {cs:#inbox:<n>}:t           hash   user key -> token of the last add (see inboxList.lua)
  *
  * Standalone claims (`store.claim(key)`) are single keys and use the claim key as it is.
  */
@@ -58,4 +66,39 @@ export function keyOfHash(name: string): string | null {
 
 function globEscape(text: string): string {
   return text.replace(/[*?[\]\\]/g, '\\$&');
+}
+
+export interface InboxKeys {
+  /** Sorted set: the order of the user's waiting entries. */
+  order: string;
+  /** Hash: the entries' payloads, and the arrival counter under field ''. */
+  bodies: string;
+}
+
+export function inboxKeys(key: string): InboxKeys {
+  const { hash } = sessionKeys(key); // refuses braces
+  return { order: `${hash}:i`, bodies: `${hash}:ip` };
+}
+
+/** Shards of the index of users with waiting inbox entries (fixed: changing it would orphan listings). */
+export const INBOX_SHARDS = 16;
+
+export interface InboxShardKeys {
+  index: string;
+  tokens: string;
+}
+
+export function inboxShardKeys(prefix: string, shard: number): InboxShardKeys {
+  const tag = `{${prefix}#inbox:${shard}}`;
+  return { index: tag, tokens: `${tag}:t` };
+}
+
+/** The index shard a user key is listed in: FNV-1a (32 bit) of its UTF-8 bytes, mod INBOX_SHARDS. */
+export function inboxShardOf(key: string): number {
+  let h = 0x811c9dc5;
+  for (const byte of new TextEncoder().encode(key)) {
+    h ^= byte;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h % INBOX_SHARDS;
 }

@@ -15,9 +15,11 @@ import type {
 import { redact } from '../open.js';
 import { commitArgs, decodeBegin } from './redis-codec.js';
 import { connectClient, readyClient } from './redis-connect.js';
-import { type ErrorScope, storeError } from './redis-errors.js';
+import { type ErrorScope, isConnectionError, storeError } from './redis-errors.js';
 import { ChangeFeed } from './redis-events.js';
+import { redisInbox } from './redis-inbox.js';
 import { quarantineKey, sessionKeys, transitionClaimKey } from './redis-keys.js';
+import { PendingReleases } from './redis-release.js';
 import { scanSessions } from './redis-scan.js';
 import { LUA_SCRIPTS, loadScripts, type RedisClient, runScript } from './redis-scripts.js';
 import { profileServers, type RedisServerStats, serverStats } from './redis-server-info.js';
@@ -188,12 +190,22 @@ export async function redisDriver(options: RedisDriverOptions = {}): Promise<Red
     return { status: reply[0] === 2 ? 'lease_lost' : 'conflict' };
   };
 
+  const inbox = redisInbox(client, prefix);
+  const releases = new PendingReleases(client);
+
   const driver: RedisDriver = {
     name: 'redis',
     capabilities,
     client,
     prefix,
     warnings: profile.warnings,
+    // The webhook inbox (redis-inbox.ts): per-user sorted set + hash, 16 index shards for recovery.
+    inbox: {
+      add: op('inbox add', inbox.add),
+      peek: op('inbox peek', inbox.peek),
+      remove: op('inbox remove', inbox.remove),
+      users: op('inbox users', inbox.users),
+    },
     begin: op('begin', begin),
     commit: op('commit', commit),
     load: op('load', async (key: string, now: number): Promise<StoredFields | null> => {
@@ -222,7 +234,16 @@ export async function redisDriver(options: RedisDriverOptions = {}): Promise<Red
       );
     }),
     releaseLease: op('releaseLease', async (key: string, token: number) => {
-      return (await runScript(client, LUA_SCRIPTS.release, [sessionKeys(key).lease], [String(token)])) === 1;
+      try {
+        return (
+          (await runScript(client, LUA_SCRIPTS.release, [sessionKeys(key).lease], [String(token)])) === 1
+        );
+      } catch (error) {
+        // Sent again once the server is back, so the user is not blocked for the rest of the TTL.
+        const message = error instanceof Error ? error.message : '';
+        if (isConnectionError(message) || message === 'Command timed out') releases.add(key, token);
+        throw error;
+      }
     }),
     delete: op('delete', async (key: string) => {
       const k = sessionKeys(key);
@@ -253,6 +274,7 @@ export async function redisDriver(options: RedisDriverOptions = {}): Promise<Red
     async close() {
       if (closed) return;
       closed = true;
+      releases.close();
       await feed.close();
       if (owned) await client.quit().catch(() => client.disconnect());
     },

@@ -31,6 +31,36 @@ export const LUA_SCRIPTS = {
     sha1: "26cc9afcb001ca9ffc76a976c8cc70bdf58d3c43",
     source: "-- chatstate@0.1.0:extend\n-- extend: renews a lease only for the holder of its fencing token.\n-- KEYS[1]  lease {<key>}:l\n-- ARGV[1]  token\n-- ARGV[2]  new TTL in ms\n-- Reply: 1 extended | 0 not the holder (released, expired or taken over)\nif redis.call('GET', KEYS[1]) == ARGV[1] then\n  redis.call('PEXPIRE', KEYS[1], ARGV[2])\n  return 1\nend\nreturn 0\n",
   },
+  inboxAdd: {
+    name: "chatstate@0.1.0:inboxAdd",
+    sha1: "0c991ee5714c928c8506fd92f88b72c1ca52a67d",
+    source: "-- chatstate@0.1.0:inboxAdd\n-- inboxAdd: records one user's webhook messages in the user's inbox, atomically, ignoring ids that\n-- are already waiting. Entries are ordered by provider timestamp, then arrival (see docs/redis.md).\n-- KEYS[1]  inbox order   {<key>}:i   sorted set: score = provider timestamp (ms), member = <seq>:<id>\n-- KEYS[2]  inbox bodies  {<key>}:ip  hash: <id> -> <seq><payload>; field '' holds the last seq\n-- ARGV[1..] triples: message id (never ''), provider timestamp (ms), payload\n-- Reply: how many entries were new\n-- <seq> is a 10-digit arrival counter: members with equal scores sort by it (lexicographic order).\nlocal seq = tonumber(redis.call('HGET', KEYS[2], '') or '0')\nlocal added = 0\nfor i = 1, #ARGV, 3 do\n  local id = ARGV[i]\n  if redis.call('HEXISTS', KEYS[2], id) == 0 then\n    seq = seq + 1\n    local s = string.format('%010d', seq)\n    redis.call('ZADD', KEYS[1], ARGV[i + 1], s .. ':' .. id)\n    redis.call('HSET', KEYS[2], id, s .. ARGV[i + 2])\n    added = added + 1\n  end\nend\nif added > 0 then\n  redis.call('HSET', KEYS[2], '', string.format('%.0f', seq))\nend\nreturn added\n",
+  },
+  inboxList: {
+    name: "chatstate@0.1.0:inboxList",
+    sha1: "7f9ad367438876680361930ab3cee7ceadb3aafe",
+    source: "-- chatstate@0.1.0:inboxList\n-- inboxList: lists users in one shard of the index of users with waiting messages (recovery).\n-- Run before an add (the user is listed before its entries exist) and after it with a token.\n-- KEYS[1]  index shard     {<prefix>#inbox:<n>}    sorted set: member = user key, score = first listed (ms)\n-- KEYS[2]  listing tokens  {<prefix>#inbox:<n>}:t  hash: user key -> token of the last add\n-- ARGV[1]  time (ms): the score of a user not listed yet (ZADD NX keeps the first)\n-- ARGV[2]  token of this add, '' to list only (the run before the add)\n-- ARGV[3..] user keys\n-- Reply: 1\n-- The token is written before the listing, and both in one step: an unlist that read an older\n-- token (inboxUnlist) can no longer remove the user.\nfor i = 3, #ARGV do\n  if ARGV[2] ~= '' then\n    redis.call('HSET', KEYS[2], ARGV[i], ARGV[2])\n  end\n  redis.call('ZADD', KEYS[1], 'NX', ARGV[1], ARGV[i])\nend\nreturn 1\n",
+  },
+  inboxPeek: {
+    name: "chatstate@0.1.0:inboxPeek",
+    sha1: "9f124dc89751c7e8a70b6f2a331b73befab617b5",
+    source: "-- chatstate@0.1.0:inboxPeek\n-- inboxPeek: a user's oldest waiting entries, in processing order (timestamp, then arrival).\n-- KEYS[1]  inbox order   {<key>}:i\n-- KEYS[2]  inbox bodies  {<key>}:ip\n-- ARGV[1]  how many entries at most\n-- Reply: flat {id, provider timestamp (ms), payload, ...}\nlocal limit = tonumber(ARGV[1])\nif limit < 1 then\n  return {}\nend\nlocal members = redis.call('ZRANGE', KEYS[1], 0, limit - 1, 'WITHSCORES')\nlocal out = {}\nfor i = 1, #members, 2 do\n  -- member = <10-digit seq>:<id>; body = <10-digit seq><payload>\n  local id = string.sub(members[i], 12)\n  local body = redis.call('HGET', KEYS[2], id)\n  if body then\n    out[#out + 1] = id\n    out[#out + 1] = members[i + 1]\n    out[#out + 1] = string.sub(body, 11)\n  end\nend\nreturn out\n",
+  },
+  inboxRemove: {
+    name: "chatstate@0.1.0:inboxRemove",
+    sha1: "80f0b6113e8aa3db78669d46b74bba6643c58d37",
+    source: "-- chatstate@0.1.0:inboxRemove\n-- inboxRemove: removes processed entries from a user's inbox; an emptied inbox is deleted, which\n-- also resets its arrival counter.\n-- KEYS[1]  inbox order   {<key>}:i\n-- KEYS[2]  inbox bodies  {<key>}:ip\n-- ARGV[1..] message ids (never '')\n-- Reply: how many entries are left\nfor i = 1, #ARGV do\n  local body = redis.call('HGET', KEYS[2], ARGV[i])\n  if body then\n    redis.call('ZREM', KEYS[1], string.sub(body, 1, 10) .. ':' .. ARGV[i])\n    redis.call('HDEL', KEYS[2], ARGV[i])\n  end\nend\nlocal left = redis.call('ZCARD', KEYS[1])\nif left == 0 then\n  redis.call('DEL', KEYS[1], KEYS[2])\nend\nreturn left\n",
+  },
+  inboxUnlist: {
+    name: "chatstate@0.1.0:inboxUnlist",
+    sha1: "22bf733bd40e529315a1c5a64f7517a688fe3dda",
+    source: "-- chatstate@0.1.0:inboxUnlist\n-- inboxUnlist: removes users whose inbox was found empty from an index shard, unless an add listed\n-- them again since (their token changed).\n-- KEYS[1]  index shard     {<prefix>#inbox:<n>}\n-- KEYS[2]  listing tokens  {<prefix>#inbox:<n>}:t\n-- ARGV[1..] pairs: user key, token read BEFORE the inbox was found empty ('' for none)\n-- Reply: how many users were removed\nlocal removed = 0\nfor i = 1, #ARGV, 2 do\n  if (redis.call('HGET', KEYS[2], ARGV[i]) or '') == ARGV[i + 1] then\n    redis.call('ZREM', KEYS[1], ARGV[i])\n    redis.call('HDEL', KEYS[2], ARGV[i])\n    removed = removed + 1\n  end\nend\nreturn removed\n",
+  },
+  inboxUsers: {
+    name: "chatstate@0.1.0:inboxUsers",
+    sha1: "8a8d916fba70339a242fe2d37d7fddd1f34cb39e",
+    source: "-- chatstate@0.1.0:inboxUsers\n-- inboxUsers: the users of one index shard listed before a time, oldest first, with their tokens.\n-- KEYS[1]  index shard     {<prefix>#inbox:<n>}\n-- KEYS[2]  listing tokens  {<prefix>#inbox:<n>}:t\n-- ARGV[1]  time (ms, exclusive)\n-- ARGV[2]  how many users at most\n-- Reply: flat {user key, score, token ('' for none), ...}\nlocal listed = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1], 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[2]))\nlocal out = {}\nfor i = 1, #listed, 2 do\n  out[#out + 1] = listed[i]\n  out[#out + 1] = listed[i + 1]\n  out[#out + 1] = redis.call('HGET', KEYS[2], listed[i]) or ''\nend\nreturn out\n",
+  },
   quarantine: {
     name: "chatstate@0.1.0:quarantine",
     sha1: "7a1c94ea476dfd71f7357c6dc1fe001190350996",
