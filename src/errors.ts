@@ -36,6 +36,14 @@ export const ERROR_CODES = {
   REPLY_RATE_LIMITED: 'A provider rate limit still refused the message after the client waited and retried.',
   REPLY_UNAVAILABLE: 'The provider kept failing with transient errors (5xx, network) until retries ran out.',
   REPLY_TIMEOUT: 'A request to the messaging provider took longer than the configured timeout.',
+  FLOW_DEFINITION_INVALID:
+    'A flow or bot definition is invalid (unknown start node, duplicate flow, bad option).',
+  FLOW_NODE_UNKNOWN: 'A flow handler went to a node its flow does not define.',
+  FLOW_UNKNOWN: 'A flow handler started a flow the bot does not define.',
+  FLOW_HANDLER_FAILED: 'A flow node handler (or a command, onExpire) threw.',
+  FLOW_HANDLER_TIMEOUT: 'A flow step took longer than handlerTimeoutMs.',
+  FLOW_LOOP: 'One message moved through more flow nodes than the engine allows (a goto cycle).',
+  FLOW_STEP_CLOSED: 'A flow handler used its context after its step had ended.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

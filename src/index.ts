@@ -23,3 +23,4 @@ export {
   type UserLease,
 } from './store/session-store.js';
 export * from './webhook/index.js';
+export * from './flow/index.js';

@@ -237,7 +237,7 @@ describe('redis inbox (single): the steps of one add reach the server in order',
     monitor = await new Redis(server.url).monitor();
     monitor.on('monitor', (_t: string, args: string[]) => {
       if (args[0]?.toLowerCase() === 'evalsha') {
-        const name = names.get(args[1] ?? '') ?? '?';
+        const name = names.get((args[1] ?? '') as never) ?? '?';
         seen.push(name === 'inboxList' ? `inboxList(${args[6] === '' ? 'no token' : 'token'})` : name);
       }
     });
