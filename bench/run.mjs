@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { bodySizes } from './lib/body-size.mjs';
 import { machineInfo, sourceInfo } from './lib/machine.mjs';
-import { concurrent, sequential, warmUp } from './lib/measure.mjs';
+import { concurrent, sequential, untimed, warmUp } from './lib/measure.mjs';
 import { renderMarkdown, writeResults } from './lib/report.mjs';
+import { stopSharedServers } from './lib/servers.mjs';
 import { combineRounds, fmtNum, fmtRatio, speedup } from './lib/stats.mjs';
 import { userIds } from './lib/workload.mjs';
 
@@ -132,10 +133,11 @@ for (let round = 0; round < config.rounds; round++) {
   const order = live.map((_, i) => live[(i + round) % live.length]);
   for (const entry of order) {
     const { subject, ctx } = entry;
+    const limits = limitsFor(subject);
     try {
       await warmUp(subject, ctx, users, config.warmup);
-      const seq = await sequential(subject, ctx, users, { ...config, offset: round * 7919 });
-      const conc = await concurrent(subject, ctx, users, config);
+      const seq = await sequential(subject, ctx, users, { ...limits, offset: round * 7919 });
+      const conc = await concurrent(subject, ctx, users, limits);
       entry.rounds.sequential.push(seq);
       entry.rounds.concurrent.push(conc);
       log(
@@ -149,7 +151,24 @@ for (let round = 0; round < config.rounds; round++) {
   }
 }
 
+// Round trips per transition, counted on the server (Redis: MONITOR + INFO commandstats; Memcached:
+// stats counters and the driver's own counter): a few hundred untimed transitions per subject, after
+// the timed rounds so the counting never slows them.
+for (const entry of entries) {
+  if (entry.status !== 'ok' || !entry.subject.roundTrips) continue;
+  try {
+    let offset = 0;
+    const run = (n) => untimed(entry.subject, entry.ctx, users, n, (offset += 104729));
+    entry.roundTrips = await entry.subject.roundTrips(entry.ctx, run);
+    log(`${entry.subject.name}: ${fmtNum(entry.roundTrips.perTransition)} round trips per transition`);
+  } catch (error) {
+    fail(entry, error);
+    await teardown(entry);
+  }
+}
+
 for (const entry of entries) await teardown(entry);
+await stopSharedServers();
 
 // Bytes on a fresh store per subject, after the timed rounds so loading never disturbs them.
 for (const entry of entries) {
@@ -166,7 +185,7 @@ for (const entry of entries) {
   }
 }
 
-const subjects = entries.map(({ subject, status, rounds, bytes }) => ({
+const subjects = entries.map(({ subject, status, rounds, bytes, roundTrips }) => ({
   name: subject.name,
   label: subject.label,
   kind: subject.kind,
@@ -177,6 +196,8 @@ const subjects = entries.map(({ subject, status, rounds, bytes }) => ({
     ? { sequential: combineRounds(rounds.sequential), concurrent: combineRounds(rounds.concurrent), rounds }
     : {}),
   ...(bytes ? { bytes } : {}),
+  ...(roundTrips ? { roundTrips } : {}),
+  ...(subject.limits && rounds.sequential.length ? { limits: limitsFor(subject) } : {}),
 }));
 
 const results = {
@@ -200,11 +221,25 @@ if (write) {
 } else {
   log('partial run: nothing written (pass --write to keep it)');
 }
+await stopSharedServers();
 if (!args['keep-tmp']) rmSync(tmpRoot, { recursive: true, force: true });
 else log(`temp files kept in ${tmpRoot}`);
 process.exitCode = failed ? 1 : 0;
 
 // ---- helpers ----------------------------------------------------------------------------------
+
+/**
+ * Per-round limits of a subject: the run's, or the subject's own smaller ones (the server subjects
+ * use 5,000 transitions / 2 s per scenario in a full run). --iterations overrides both.
+ */
+function limitsFor(subject) {
+  if (!subject.limits || args.iterations !== undefined) return config;
+  return {
+    ...config,
+    iterations: Math.min(config.iterations, subject.limits.iterations),
+    budgetMs: Math.min(config.budgetMs, subject.limits.budgetMs),
+  };
+}
 
 function fail(entry, error) {
   failed = true;
@@ -271,6 +306,80 @@ function figures(list) {
     '<= 180 B',
     bytes <= 180,
     'sqlite bytes not measured',
+  );
+
+  // Issue 3: Redis and Memcached.
+  const redis = get('redis');
+  const cluster = get('redis-cluster');
+  const memcached = get('memcached');
+  const keyvRedis = get('keyv-redis');
+  const rt = redis?.roundTrips ?? null;
+  add(
+    'chatstate Redis round trips per transition (client commands counted on the server: MONITOR; INFO commandstats evalsha beside it)',
+    rt?.perTransition ?? null,
+    rt
+      ? `${fmtNum(rt.perTransition)} (evalsha ${fmtNum(rt.commandstats.evalsha)}, eval ${fmtNum(rt.commandstats.eval)}${cluster?.roundTrips ? `; cluster ${fmtNum(cluster.roundTrips.perTransition)}` : ''})`
+      : '',
+    '= 2',
+    rt?.perTransition === 2,
+    `redis ${redis?.status ?? 'not run'}`,
+  );
+  const mrt = memcached?.roundTrips ?? null;
+  add(
+    "chatstate Memcached round trips per transition (the driver's counter; the server's counters beside it)",
+    mrt?.perTransition ?? null,
+    mrt
+      ? `${fmtNum(mrt.perTransition)} (server per transition: cmd_get ${fmtNum(mrt.memcached.cmd_get)} keys, cmd_set ${fmtNum(mrt.memcached.cmd_set)}, cas_hits ${fmtNum(mrt.memcached.cas_hits)}; ${fmtNum(mrt.driver.requests)} requests + ${fmtNum(mrt.driver.noReplies)} noreply)`
+      : '',
+    '<= 3',
+    mrt?.perTransition <= 3,
+    `memcached ${memcached?.status ?? 'not run'}`,
+  );
+  const tps =
+    redis?.concurrent && keyvRedis?.concurrent
+      ? redis.concurrent.opsPerSec / keyvRedis.concurrent.opsPerSec
+      : null;
+  add(
+    `chatstate Redis transitions/s at ${config.concurrency} in flight vs keyv + @keyv/redis bare get + set`,
+    tps,
+    tps === null
+      ? ''
+      : `${fmtNum(redis.concurrent.opsPerSec)}/s vs ${fmtNum(keyvRedis.concurrent.opsPerSec)}/s = ${fmtRatio(tps)}`,
+    '>= 1x',
+    tps >= 1,
+    'redis or keyv-redis not run',
+  );
+  const rb = redis?.bytes ?? null;
+  add(
+    `Redis bytes per stored seed session: used_memory delta / ${(rb?.n ?? config.bytesSessions).toLocaleString('en-US')} sessions`,
+    rb ? rb.perSession : null,
+    rb ? `${fmtNum(rb.perSession)} B (over ${rb.n.toLocaleString('en-US')} sessions)` : '',
+    '<= 256 B',
+    rb?.perSession <= 256,
+    'redis bytes not measured',
+  );
+  add(
+    "Redis bytes per stored seed session: MEMORY USAGE of one session's keys",
+    rb ? rb.memoryUsage : null,
+    rb
+      ? `${fmtNum(rb.memoryUsage)} B (${Object.entries(rb.keys)
+          .map(([k, v]) => `${k} ${v.type}/${v.encoding}`)
+          .join(', ')})`
+      : '',
+    '<= 256 B',
+    rb?.memoryUsage <= 256,
+    'redis bytes not measured',
+  );
+  const mb = memcached?.bytes ?? null;
+  add(
+    'Memcached bytes per stored seed session: slab chunk the item occupies',
+    mb ? mb.chunkSize : null,
+    mb
+      ? `${fmtNum(mb.chunkSize)} B chunk (item ${fmtNum(mb.itemBytes)} B by stats bytes / curr_items; total_malloced ${fmtNum(mb.mallocedPerSession)} B per session)`
+      : '',
+    '<= 256 B',
+    mb?.chunkSize <= 256 && mb?.itemBytes <= 256,
+    'memcached bytes not measured',
   );
   return out;
 }

@@ -7,6 +7,7 @@
 //   5. set('msg:<id>', 1, 7 d)    mark the message handled (after the write, so a crash retries it)
 // Two concurrent messages of one user can lose an update, and a crash between 4 and 5 applies a
 // message twice: the guarantees chatstate's claim + lease + versioned commit give are absent.
+// With `dedupe: false` only 2-4 remain: the bare get + set read-modify-write (two keyv calls).
 import Keyv from 'keyv';
 import { CLAIM_TTL_MS, SEED, SESSION_TTL_MS, stepPlain } from './workload.mjs';
 
@@ -17,6 +18,7 @@ import { CLAIM_TTL_MS, SEED, SESSION_TTL_MS, stepPlain } from './workload.mjs';
  * @param {(tmp: (file: string) => string, purpose: 'run' | 'bytes') => Promise<object>} spec.createStore  a keyv storage adapter
  * @param {() => Promise<string | null>} [spec.unavailable]
  * @param {(store: object, tmp: (file: string) => string) => Promise<object>} [spec.measureBytes]  after disconnect
+ * @param {boolean} [spec.dedupe]  the msg:<id> get and set around the read-modify-write (default true)
  */
 export function keyvPeer(spec) {
   const open = async (tmp, purpose) => {
@@ -39,15 +41,22 @@ export function keyvPeer(spec) {
       return ctx;
     },
 
-    async transition(ctx, uid, msgId) {
-      const { keyv } = ctx;
-      const dedupeKey = `msg:${msgId}`;
-      if (await keyv.get(dedupeKey)) throw new Error(`${spec.name}: message ${msgId} seen twice`);
-      const session = await keyv.get(uid);
-      if (!session) throw new Error(`${spec.name}: session ${uid} missing`);
-      await keyv.set(uid, stepPlain(session, Date.now()), SESSION_TTL_MS);
-      await keyv.set(dedupeKey, 1, CLAIM_TTL_MS);
-    },
+    transition:
+      spec.dedupe === false
+        ? async (ctx, uid) => {
+            const session = await ctx.keyv.get(uid);
+            if (!session) throw new Error(`${spec.name}: session ${uid} missing`);
+            await ctx.keyv.set(uid, stepPlain(session, Date.now()), SESSION_TTL_MS);
+          }
+        : async (ctx, uid, msgId) => {
+            const { keyv } = ctx;
+            const dedupeKey = `msg:${msgId}`;
+            if (await keyv.get(dedupeKey)) throw new Error(`${spec.name}: message ${msgId} seen twice`);
+            const session = await keyv.get(uid);
+            if (!session) throw new Error(`${spec.name}: session ${uid} missing`);
+            await keyv.set(uid, stepPlain(session, Date.now()), SESSION_TTL_MS);
+            await keyv.set(dedupeKey, 1, CLAIM_TTL_MS);
+          },
 
     async teardown(ctx) {
       await ctx.keyv.disconnect();
@@ -66,7 +75,7 @@ export function keyvPeer(spec) {
 }
 
 /** Stores the seed session, in its own JSON shape, under every uid (64 writes in flight). */
-async function setAll(keyv, uids) {
+export async function setAll(keyv, uids) {
   for (let i = 0; i < uids.length; i += 64) {
     await Promise.all(uids.slice(i, i + 64).map((uid) => keyv.set(uid, { ...SEED, uid }, SESSION_TTL_MS)));
   }

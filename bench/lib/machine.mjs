@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { resolve } from 'node:path';
 import Database from 'better-sqlite3';
+import { programVersion } from './servers.mjs';
 
 // Read from node_modules directly: some packages do not export their package.json.
 const version = (pkg) => {
@@ -49,8 +50,21 @@ export function machineInfo(tmpdir) {
     node: process.version,
     sqlite,
     packages: Object.fromEntries(
-      ['better-sqlite3', 'msgpackr', 'keyv', '@keyv/sqlite', 'sqlite3'].map((p) => [p, version(p)]),
+      [
+        'better-sqlite3',
+        'msgpackr',
+        'keyv',
+        '@keyv/sqlite',
+        'sqlite3',
+        'ioredis',
+        '@keyv/redis',
+        '@redis/client',
+        'memcache-client',
+        '@keyv/memcache',
+        'memjs',
+      ].map((p) => [p, version(p)]),
     ),
+    servers: { redis: programVersion('redis-server'), memcached: programVersion('memcached') },
     tmpdir,
     tmpFilesystem: filesystemOf(tmpdir),
     loadAvgAtStart: os.loadavg().map((x) => Math.round(x * 100) / 100),

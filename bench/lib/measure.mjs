@@ -56,3 +56,11 @@ export async function concurrent(subject, ctx, users, { iterations, budgetMs, co
   await Promise.all(Array.from({ length: concurrency }, (_, w) => worker(w)));
   return summariseRound(latencies.subarray(0, n), performance.now() - started);
 }
+
+/** `n` transitions one at a time, untimed (the round-trip counts run these). */
+export async function untimed(subject, ctx, users, n, offset = 0) {
+  for (let i = 0; i < n; i++) {
+    const userId = users[(offset + i) % users.length];
+    await subject.transition(ctx, userId, nextMessageId(userId));
+  }
+}
