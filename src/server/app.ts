@@ -5,7 +5,7 @@ import { type Logger, silentLogger } from '../runtime/log.js';
 import { noMetrics, type RuntimeMetrics } from '../runtime/metrics.js';
 import type { SessionStore } from '../store/session-store.js';
 import type { ServerConfig } from './config.js';
-import { mountWebhookRoutes, type SignatureVerifier } from './webhook-routes.js';
+import { mountWebhookRoutes, type SignatureVerifier, type WebhookReceiver } from './webhook-routes.js';
 
 export interface AppOptions {
   store: SessionStore;
@@ -18,6 +18,11 @@ export interface AppOptions {
   verifySignature?: SignatureVerifier;
   /** Options for the dispatcher the app creates. */
   recoveryIntervalMs?: number;
+  /**
+   * One inbox write per event-loop turn for all the webhook deliveries read in it (see
+   * groupCommit in webhook-routes.ts). Node only; applies only to stores with an inbox.
+   */
+  groupCommit?: boolean;
 }
 
 export interface ChatstateApp {
@@ -25,6 +30,11 @@ export interface ChatstateApp {
   /** Web-standard fetch handler: Request in, Response out. */
   fetch: (request: Request) => Response | Promise<Response>;
   dispatcher: Dispatcher;
+  /**
+   * The webhook POST routes without Hono: what `fetch` runs for them, callable with the raw body.
+   * server/node.ts serves them straight from node:http with it (no Web Request per delivery).
+   */
+  webhooks: WebhookReceiver;
   /** Stop accepting (readyz 503), finish in-flight messages. */
   drain(): Promise<void>;
 }
@@ -70,11 +80,12 @@ export function createApp(options: AppOptions): ChatstateApp {
     });
   }
 
-  mountWebhookRoutes(app, {
+  const webhooks = mountWebhookRoutes(app, {
     config: options.config,
     dispatcher,
     log,
     metrics,
+    groupCommit: options.groupCommit === true && store.inbox !== null,
     ...(options.verifySignature ? { verifySignature: options.verifySignature } : {}),
   });
 
@@ -82,6 +93,7 @@ export function createApp(options: AppOptions): ChatstateApp {
     app,
     fetch: (request) => app.fetch(request),
     dispatcher,
+    webhooks,
     async drain() {
       draining = true;
       await dispatcher.close();

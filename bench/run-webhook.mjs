@@ -1,0 +1,368 @@
+// Webhook acknowledgement benchmark (issue 4): signed single-message Cloud API webhooks against
+// `chatstate serve` on SQLite, beside a bare node:http server and a minimal Hono server doing only
+// the HMAC check and JSON.parse. Subjects alternate round by round; each round starts a fresh child
+// process (a fresh SQLite file for chatstate), warms it up, then measures with autocannon.
+// usage: node bench/run-webhook.mjs [--rounds 3] [--duration 10] [--connections 64] [--only a,b]
+//        [--quick] [--write | --no-write] [--cpu-prof DIR] [--baseline [NAME=]DIST_DIR[,...]] [--tmpdir DIR] [--keep-tmp]
+// dist/ must be built first (node scripts/build.mjs). See docs/benchmarks.md, "Webhook acknowledgement".
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { machineInfo, sourceInfo } from './lib/machine.mjs';
+import { fmtNum, median } from './lib/stats.mjs';
+import { markdownTable } from './lib/table.mjs';
+import { chatstateCounters, cpuSeconds, inboxBacklog, load, waitForEmptyInbox } from './webhook/measure.mjs';
+import { APP_SECRET, buildPool } from './webhook/pool.mjs';
+import { baselineSubjects, SUBJECTS, startSubject } from './webhook/subjects.mjs';
+
+const { values: args } = parseArgs({
+  options: {
+    rounds: { type: 'string' },
+    duration: { type: 'string' },
+    warmup: { type: 'string' },
+    connections: { type: 'string', default: '64' },
+    pipelining: { type: 'string', default: '1' },
+    users: { type: 'string', default: '10000' },
+    pool: { type: 'string' },
+    only: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    write: { type: 'boolean' },
+    'cpu-prof': { type: 'string' },
+    baseline: { type: 'string' },
+    tmpdir: { type: 'string' },
+    'keep-tmp': { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+  allowNegative: true,
+});
+
+if (args.help) {
+  console.log(`usage: node bench/run-webhook.mjs [--rounds 3] [--duration 10] [--warmup 3] [--connections 64]
+       [--pipelining 1] [--users 10000] [--pool N] [--only bare,hono,chatstate] [--quick]
+       [--write | --no-write] [--cpu-prof DIR] [--baseline [NAME=]DIST_DIR[,...]] [--tmpdir DIR] [--keep-tmp]
+--baseline adds a row per other chatstate build (its dist/ directory, comma-separated, optionally
+named: before=/tmp/old/dist), run exactly like the chatstate row, to measure a change in one run.
+A full run (defaults) writes bench/results/<date>-webhook.json and latest-webhook.md; any other
+run only prints unless --write. --cpu-prof DIR profiles every chatstate child (one file per round).`);
+  process.exit(0);
+}
+
+if (!existsSync(new URL('../dist/cli/main.js', import.meta.url))) {
+  console.error('[bench] dist/ is missing: run `node scripts/build.mjs` first');
+  process.exit(2);
+}
+
+const quick = args.quick;
+const config = {
+  rounds: Number(args.rounds ?? (quick ? 1 : 3)),
+  durationS: Number(args.duration ?? (quick ? 3 : 10)),
+  warmupS: Number(args.warmup ?? (quick ? 1 : 3)),
+  connections: Number(args.connections),
+  pipelining: Number(args.pipelining),
+  users: Number(args.users),
+  // Enough distinct messages for warm-up + window at 40k/s; the counter restarts for each child.
+  poolSize: Number(args.pool ?? (quick ? 200_000 : 600_000)),
+  // After the warm-up, chatstate's drains get this long to empty the inbox before the window.
+  settleLimitMs: 60_000,
+  // After the window: how long we wait for the inbox to empty (catch-up time is reported).
+  catchUpLimitMs: 120_000,
+};
+const only = args.only?.split(',').map((s) => s.trim());
+const known = args.baseline ? [...SUBJECTS, ...baselineSubjects(args.baseline)] : SUBJECTS;
+const subjects = only ? known.filter((s) => only.includes(s.name)) : known;
+if (only && subjects.length !== only.length) {
+  console.error(`[bench] --only: known subjects are ${known.map((s) => s.name).join(', ')}`);
+  process.exit(2);
+}
+const partial = process.argv.length > 2 && !(process.argv.length === 3 && args.write);
+const write = args.write ?? !partial;
+const log = (...parts) => console.error('[bench]', ...parts);
+
+const tmpRoot = mkdtempSync(join(args.tmpdir ?? os.tmpdir(), 'chatstate-webhook-bench-'));
+const cpuProfDir = args['cpu-prof'] ? resolve(args['cpu-prof']) : undefined;
+if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
+const machine = machineInfo(tmpRoot);
+const startedAt = new Date();
+const command = `node bench/run-webhook.mjs${process.argv.length > 2 ? ` ${process.argv.slice(2).join(' ')}` : ''}`;
+
+log(`building ${config.poolSize.toLocaleString('en-US')} signed bodies over ${config.users} users`);
+const pool = buildPool({ size: config.poolSize, users: config.users, secret: APP_SECRET });
+log(`pool ready: ${fmtNum(pool.meanBodyBytes)} bytes per body on average`);
+
+const rounds = Object.fromEntries(subjects.map((s) => [s.name, []]));
+let failed = false;
+
+for (let round = 0; round < config.rounds; round++) {
+  // Rotate the order so no subject always runs first or right after the same neighbour.
+  const order = subjects.map((_, i) => subjects[(i + round) % subjects.length]);
+  for (const subject of order) {
+    try {
+      const r = await runOne(subject, round);
+      rounds[subject.name].push(r);
+      log(
+        `round ${round + 1}/${config.rounds} ${subject.name}: ${fmtNum(r.rps)} acks/s, p50 ${r.latencyMs.p50} ms,`,
+        `p99 ${r.latencyMs.p99} ms, non-2xx ${r.non2xx}, server CPU ${fmtNum(r.serverCpuUsPerRequest)} us/request`,
+        r.chatstate
+          ? `| backlog at end ${r.chatstate.backlogAtEnd}, caught up in ${r.chatstate.catchUpS === null ? '>limit' : `${r.chatstate.catchUpS.toFixed(1)} s`}`
+          : '',
+      );
+    } catch (error) {
+      failed = true;
+      log(`round ${round + 1} ${subject.name}: ${error.stack ?? error}`);
+    }
+  }
+}
+
+async function runOne(subject, round) {
+  const { name } = subject;
+  const isChatstate = subject.chatstate === true;
+  const dbFile = join(tmpRoot, `${name}-round${round + 1}.db`);
+  const server = await startSubject(name, {
+    secret: APP_SECRET,
+    dbFile,
+    distDir: subject.distDir,
+    cpuProfDir: isChatstate ? cpuProfDir : undefined,
+  });
+  const cursor = { next: 0, wrapped: 0 };
+  try {
+    const loadOptions = { connections: config.connections, pipelining: config.pipelining };
+    await load(server.url, pool, cursor, { ...loadOptions, duration: config.warmupS });
+    let settleS = null;
+    if (isChatstate) settleS = await waitForEmptyInbox(dbFile, config.settleLimitMs);
+    const before = isChatstate ? await chatstateCounters(server.url) : null;
+    const firstMessage = cursor.next;
+    const cpu0 = cpuSeconds(server.pid);
+    const loader0 = process.cpuUsage();
+    const result = await load(server.url, pool, cursor, { ...loadOptions, duration: config.durationS });
+    const cpu1 = cpuSeconds(server.pid);
+    const loader = process.cpuUsage(loader0);
+    const out = {
+      round: round + 1,
+      ...result,
+      messages: cursor.next - firstMessage,
+      poolWrapped: cursor.wrapped,
+      serverCpuS: cpu0 === null ? null : cpu1.user + cpu1.system - cpu0.user - cpu0.system,
+      serverCpuUsPerRequest:
+        cpu0 === null ? null : ((cpu1.user + cpu1.system - cpu0.user - cpu0.system) * 1e6) / result.requests,
+      // Kernel share: socket writes, SQLite's file locks and WAL writes, fsyncs at checkpoints.
+      serverSystemUsPerRequest: cpu0 === null ? null : ((cpu1.system - cpu0.system) * 1e6) / result.requests,
+      loaderCpuS: (loader.user + loader.system) / 1e6,
+    };
+    if (isChatstate) {
+      const after = await chatstateCounters(server.url);
+      const backlogAtEnd = inboxBacklog(dbFile);
+      const catchUpS = await waitForEmptyInbox(dbFile, config.catchUpLimitMs);
+      const final = await chatstateCounters(server.url);
+      const acked = after.acked - before.acked;
+      out.chatstate = {
+        // Round-robin over the users: what one user sent during this child's life (warm-up + window).
+        messagesPerUser: Math.ceil(cursor.next / config.users),
+        settleBeforeWindowS: settleS,
+        acked,
+        refused: after.refused - before.refused,
+        processedInWindow: after.transitions - before.transitions,
+        processedPerSecInWindow: (after.transitions - before.transitions) / result.durationS,
+        backlogAtEnd,
+        catchUpS,
+        // Every message acknowledged in the window, processed: window + catch-up.
+        endToEndPerSec: catchUpS === null ? null : acked / (result.durationS + catchUpS),
+        dedupeHits: final.dedupeHits - before.dedupeHits,
+        handlerErrors: final.handlerErrors - before.handlerErrors,
+        committed: final.transitionsCommitted - before.transitionsCommitted,
+      };
+    }
+    return out;
+  } finally {
+    const exit = await server.stop();
+    if (exit.code !== 0 && exit.signal !== 'SIGTERM')
+      log(`${name} exited with ${exit.code ?? exit.signal}:\n${server.output().slice(-2000)}`);
+    else if (server.output().trim() && isChatstate) {
+      const lines = server
+        .output()
+        .trim()
+        .split('\n')
+        .filter((l) => !l.includes('SIGTERM received'));
+      if (lines.length) log(`${name} output (LOG_LEVEL=warn):\n${lines.slice(-10).join('\n')}`);
+    }
+    for (const suffix of ['', '-wal', '-shm']) rmSync(`${dbFile}${suffix}`, { force: true });
+  }
+}
+
+// ---- summary -----------------------------------------------------------------------------------
+
+const summary = Object.fromEntries(
+  subjects.map((s) => {
+    const list = rounds[s.name];
+    if (list.length === 0) return [s.name, null];
+    const m = (f) => median(list.map(f));
+    return [
+      s.name,
+      {
+        rounds: list.length,
+        rps: m((r) => r.rps),
+        rpsPerRound: list.map((r) => r.rps),
+        p50Ms: m((r) => r.latencyMs.p50),
+        p99Ms: m((r) => r.latencyMs.p99),
+        non2xx: list.reduce((a, r) => a + r.non2xx + r.errors + r.timeouts, 0),
+        requests: list.reduce((a, r) => a + r.requests, 0),
+        serverCpuUsPerRequest:
+          list[0].serverCpuUsPerRequest === null ? null : m((r) => r.serverCpuUsPerRequest),
+        serverSystemUsPerRequest:
+          list[0].serverSystemUsPerRequest === null ? null : m((r) => r.serverSystemUsPerRequest),
+        loaderCpuShare: m((r) => r.loaderCpuS / r.durationS),
+        poolWrapped: list.reduce((a, r) => a + r.poolWrapped, 0),
+        ...(s.chatstate
+          ? {
+              processedPerSecInWindow: m((r) => r.chatstate.processedPerSecInWindow),
+              backlogAtEnd: m((r) => r.chatstate.backlogAtEnd),
+              catchUpS: list.some((r) => r.chatstate.catchUpS === null)
+                ? null
+                : m((r) => r.chatstate.catchUpS),
+              endToEndPerSec: list.some((r) => r.chatstate.endToEndPerSec === null)
+                ? null
+                : m((r) => r.chatstate.endToEndPerSec),
+              dedupeHits: list.reduce((a, r) => a + r.chatstate.dedupeHits, 0),
+              maxMessagesPerUser: Math.max(...list.map((r) => r.chatstate.messagesPerUser)),
+              handlerErrors: list.reduce((a, r) => a + r.chatstate.handlerErrors, 0),
+            }
+          : {}),
+      },
+    ];
+  }),
+);
+
+// Per-round ratios pair chatstate with the bare run of the same round (adjacent in time).
+const pairRatios = [];
+for (let i = 0; i < config.rounds; i++) {
+  const c = rounds.chatstate?.find((r) => r.round === i + 1);
+  const b = rounds.bare?.find((r) => r.round === i + 1);
+  if (c && b) pairRatios.push(c.rps / b.rps);
+}
+const ratio = summary.chatstate && summary.bare ? summary.chatstate.rps / summary.bare.rps : null;
+const figure = {
+  title:
+    'chatstate serve (SQLite inbox write before the ack) acknowledged requests/s vs bare node:http (HMAC + JSON.parse)',
+  value: ratio,
+  target: '>= 0.60',
+  pass: ratio === null ? null : ratio >= 0.6,
+  medianOfRoundRatios: pairRatios.length ? median(pairRatios) : null,
+  roundRatios: pairRatios,
+  // Less sensitive to the neighbours than requests/s: both servers are CPU-bound on one core, so
+  // the inverse ratio of their CPU time per request is the throughput ratio on an idle machine.
+  cpuRatio:
+    summary.chatstate?.serverCpuUsPerRequest && summary.bare?.serverCpuUsPerRequest
+      ? summary.bare.serverCpuUsPerRequest / summary.chatstate.serverCpuUsPerRequest
+      : null,
+};
+
+const results = {
+  date: startedAt.toISOString().slice(0, 10),
+  startedAt: startedAt.toISOString(),
+  finishedAt: new Date().toISOString(),
+  command,
+  source: sourceInfo(),
+  partial,
+  machine: { ...machine, loadAvgAtEnd: os.loadavg().map((x) => Math.round(x * 100) / 100) },
+  config: { ...config, meanBodyBytes: pool.meanBodyBytes },
+  subjects: subjects.map((s) => ({ ...s, summary: summary[s.name], rounds: rounds[s.name] })),
+  figure,
+};
+
+const markdown = renderMarkdown(results);
+console.log(markdown);
+if (write) {
+  const dir = new URL('./results/', import.meta.url);
+  mkdirSync(dir, { recursive: true });
+  const json = new URL(`${results.date}-webhook.json`, dir);
+  const md = new URL('latest-webhook.md', dir);
+  const round3 = (_, v) => (typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 1000) / 1000 : v);
+  writeFileSync(json, `${JSON.stringify(results, round3, 2)}\n`);
+  writeFileSync(md, markdown);
+  log(`wrote ${json.pathname} and ${md.pathname}`);
+} else {
+  log('partial run: nothing written (pass --write to keep it)');
+}
+if (!args['keep-tmp']) rmSync(tmpRoot, { recursive: true, force: true });
+if (cpuProfDir)
+  log(
+    `CPU profiles of the chatstate children in ${cpuProfDir} (summarise with node bench/profile-summary.mjs <file>)`,
+  );
+process.exitCode = failed ? 1 : 0;
+
+function renderMarkdown(res) {
+  const m = res.machine;
+  const c = res.config;
+  const bare = res.subjects.find((s) => s.name === 'bare')?.summary;
+  const rows = res.subjects.map((s) => {
+    const x = s.summary;
+    if (!x) return [s.label, 'failed', '—', '—', '—', '—', '—', '—', '—'];
+    return [
+      s.label,
+      fmtNum(x.rps),
+      x.rpsPerRound.map(fmtNum).join(' / '),
+      fmtNum(x.p50Ms),
+      fmtNum(x.p99Ms),
+      x.non2xx.toLocaleString('en-US'),
+      `${fmtNum(x.serverCpuUsPerRequest)} (${fmtNum(x.serverSystemUsPerRequest)})`,
+      `${fmtNum(100 * x.loaderCpuShare)}% of a core`,
+      bare && s.name !== 'bare'
+        ? `${((100 * x.rps) / bare.rps).toFixed(1)}%`
+        : s.name === 'bare'
+          ? '100%'
+          : '—',
+    ];
+  });
+  const cs = res.subjects.find((s) => s.name === 'chatstate')?.summary;
+  const f = res.figure;
+  const lines = [
+    `# chatstate webhook acknowledgement benchmark — ${res.date}`,
+    '',
+    `Command: \`${res.command}\` at commit ${res.source.commit ?? '?'}${res.source.srcChanges ? ` (+${res.source.srcChanges} uncommitted files in src/)` : ''}`,
+    '',
+    `Machine: ${m.os}; ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB; Node ${m.node}; SQLite ${m.sqlite}; temp files on ${m.tmpFilesystem?.type ?? '?'} (${m.tmpdir}); load average at start ${m.loadAvgAtStart.join(' / ')}, at end ${(m.loadAvgAtEnd ?? []).join(' / ')}.`,
+    '',
+    `Load: autocannon ${c.connections} connections, pipelining ${c.pipelining}, ${c.durationS} s per window after ${c.warmupS} s of warm-up, from the bench process, which shares the ${m.cores} cores with the server (its CPU is the "load generator" column). Every request is a distinct signed single-message Cloud API body (${fmtNum(c.meanBodyBytes)} bytes, ${c.users.toLocaleString('en-US')} users round-robin). Each server is a fresh child process per round; ${c.rounds} round(s), subjects alternating; figures are the median of the round figures.`,
+    '',
+    markdownTable(
+      [
+        'Subject',
+        'acks/s (median)',
+        'per round',
+        'p50 ms',
+        'p99 ms',
+        'non-2xx + errors',
+        'server CPU us/request (of which kernel)',
+        'load generator CPU',
+        'of bare',
+      ],
+      rows,
+    ),
+    '',
+  ];
+  for (const s of res.subjects) {
+    const x = s.summary;
+    if (!x || x.processedPerSecInWindow === undefined) continue;
+    lines.push(
+      `${s.name === 'chatstate' ? 'chatstate' : s.label}: the drains run the rememberBot transition (lease, claim, history append, inbox removal) after each ack, in the same process and on the same core, so their cost is inside the acks/s above. During the windows they processed ${fmtNum(x.processedPerSecInWindow)} messages/s; the inbox held ${fmtNum(x.backlogAtEnd)} unprocessed messages at the end of a window and was empty ${x.catchUpS === null ? 'only after the limit' : `${fmtNum(x.catchUpS)} s later`} (acknowledged and processed end to end: ${fmtNum(x.endToEndPerSec)} messages/s). Dedupe hits: ${x.dedupeHits}; handler errors: ${x.handlerErrors}. Each user sent at most ${x.maxMessagesPerUser} messages to one server process (${x.maxMessagesPerUser > 30 ? 'OVER the default inbound rate limit of 30 per user per minute: some messages skipped the bot; use more --users' : 'under the default inbound rate limit of 30 per user per minute, so every message reached the bot'}).`,
+      '',
+    );
+  }
+  for (const other of res.subjects.filter((s) => s.distDir && s.summary)) {
+    const base = other.summary;
+    if (!cs) break;
+    lines.push(
+      `chatstate (this build) vs build "${other.name}" (${other.distDir}): ${fmtNum(cs.rps)} vs ${fmtNum(base.rps)} acks/s (${(cs.rps / base.rps).toFixed(2)}x), server CPU ${fmtNum(cs.serverCpuUsPerRequest)} vs ${fmtNum(base.serverCpuUsPerRequest)} us/request.`,
+      '',
+    );
+  }
+  lines.push(
+    'Figure (issue 4):',
+    '',
+    f.value === null
+      ? `- NOT RUN — ${f.title}`
+      : `- ${f.pass ? 'PASS' : 'MISS'} — ${f.title}: ${(100 * f.value).toFixed(1)}% (target ${f.target.replace('0.60', '60%')}; per round ${f.roundRatios.map((r) => `${(100 * r).toFixed(0)}%`).join(' / ')}${f.cpuRatio === null ? '' : `; from server CPU per request: ${(100 * f.cpuRatio).toFixed(1)}%`})`,
+    '',
+  );
+  return lines.join('\n');
+}
