@@ -1,6 +1,13 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // Examples import the package by name; tests run them against the sources, not the build.
+  resolve: {
+    alias: [
+      { find: /^chatstate\/flow$/, replacement: new URL('./src/flow/index.ts', import.meta.url).pathname },
+      { find: /^chatstate$/, replacement: new URL('./src/index.ts', import.meta.url).pathname },
+    ],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['./test/support/global-setup.ts'],

@@ -3,7 +3,7 @@
  * failed tries) -> product (interactive list) -> cart (add more or check out) -> confirmation.
  * `reset`, `menu` and `stop` work at any time (the engine's default commands).
  */
-import { defineBot, defineFlow } from '../../src/flow/index.js';
+import { defineBot, defineFlow } from 'chatstate/flow';
 import { PRODUCTS, productNames } from './products.js';
 
 /** The session variables of this flow: handlers get them typed (ctx.vars.email is a string). */

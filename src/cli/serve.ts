@@ -9,10 +9,16 @@ export const serveCommand = defineCommand({
     store: { type: 'string', description: `Store URL (env CHATSTATE_STORE, default ${DEFAULT_STORE_URL})` },
     port: { type: 'string', description: 'Port to listen on (env PORT, default 3000)' },
     host: { type: 'string', description: 'Interface to bind (env HOST, default 0.0.0.0)' },
+    bot: {
+      type: 'string',
+      description:
+        'Bot module: its default export is the bot (env CHATSTATE_BOT; default: a bot that only remembers messages)',
+    },
   },
   async run({ args }) {
     const env = { ...process.env };
     if (args.store) env.CHATSTATE_STORE = args.store;
+    if (args.bot) env.CHATSTATE_BOT = args.bot;
     if (args.port) env.PORT = args.port;
     try {
       const server = await startNodeServer({ env, host: args.host ?? process.env.HOST ?? '0.0.0.0' });

@@ -11,6 +11,10 @@ export interface RuntimeMetrics {
   /** Seconds from the provider's timestamp (or receipt) to the committed transition. */
   transitionLatency(seconds: number, outcome: string): void;
   handlerError(): void;
+  /** A fallback reply was sent while the store was down. */
+  fallbackSent(): void;
+  /** A reply delivery ended: sent, failed for good, or left for a retry. */
+  delivery(outcome: 'sent' | 'failed' | 'retry'): void;
   /** A user's message was handled (feeds the active-sessions gauge). */
   activeUser(userId: string): void;
 }
@@ -24,4 +28,6 @@ export const noMetrics: RuntimeMetrics = {
   transitionLatency() {},
   handlerError() {},
   activeUser() {},
+  fallbackSent() {},
+  delivery() {},
 };

@@ -1,8 +1,11 @@
 import { Hono } from 'hono';
 import type { Bot } from '../runtime/bot.js';
-import { Dispatcher } from '../runtime/dispatcher.js';
+import { Deliverer, type DeliveryEvent } from '../runtime/deliverer.js';
+import { Dispatcher, type DispatcherOptions } from '../runtime/dispatcher.js';
+import { createFallback } from '../runtime/fallback.js';
 import { type Logger, silentLogger } from '../runtime/log.js';
 import { noMetrics, type RuntimeMetrics } from '../runtime/metrics.js';
+import type { Channels } from '../runtime/outbound.js';
 import type { SessionStore } from '../store/session-store.js';
 import type { ServerConfig } from './config.js';
 import { mountWebhookRoutes, type SignatureVerifier, type WebhookReceiver } from './webhook-routes.js';
@@ -23,6 +26,13 @@ export interface AppOptions {
    * groupCommit in webhook-routes.ts). Node only; applies only to stores with an inbox.
    */
   groupCommit?: boolean;
+  /** Where replies go (Cloud API, WASender, or the local sink). Without channels replies stay in the outbox. */
+  channels?: Channels;
+  /** Fallback text sent once per user while the store is down; null disables. */
+  fallbackText?: string | null;
+  rateLimit?: DispatcherOptions['rateLimit'];
+  /** Delivery outcomes the bot owner may act on (24 h window closed, token expired...). */
+  onDelivery?: (event: DeliveryEvent) => void;
 }
 
 export interface ChatstateApp {
@@ -30,6 +40,8 @@ export interface ChatstateApp {
   /** Web-standard fetch handler: Request in, Response out. */
   fetch: (request: Request) => Response | Promise<Response>;
   dispatcher: Dispatcher;
+  /** Delivers committed replies; null when the app has no channels. */
+  deliverer: Deliverer | null;
   /**
    * The webhook POST routes without Hono: what `fetch` runs for them, callable with the raw body.
    * server/node.ts serves them straight from node:http with it (no Web Request per delivery).
@@ -48,13 +60,37 @@ export function createApp(options: AppOptions): ChatstateApp {
   const { store } = options;
   const log = options.log ?? silentLogger;
   const metrics = options.metrics ?? noMetrics;
+  const channels = options.channels;
+  const deliverer = channels
+    ? new Deliverer({
+        store,
+        channels,
+        log,
+        count: metrics.delivery,
+        ...(options.onDelivery ? { onEvent: options.onDelivery } : {}),
+        ...(options.recoveryIntervalMs === undefined
+          ? {}
+          : { recoveryIntervalMs: options.recoveryIntervalMs * 5 }),
+      })
+    : null;
   const dispatcher = new Dispatcher({
     store,
     bot: options.bot,
     logger: log,
     metrics,
+    ...(deliverer ? { deliver: (replies) => deliverer.deliver(replies) } : {}),
+    ...(options.rateLimit === undefined ? {} : { rateLimit: options.rateLimit }),
     ...(options.recoveryIntervalMs === undefined ? {} : { recoveryIntervalMs: options.recoveryIntervalMs }),
   });
+  const fallback =
+    channels && options.fallbackText !== null
+      ? createFallback({
+          channels,
+          text: options.fallbackText ?? 'We are having trouble, please try again in a moment.',
+          log,
+          count: metrics.fallbackSent,
+        })
+      : undefined;
   let draining = false;
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
@@ -86,6 +122,13 @@ export function createApp(options: AppOptions): ChatstateApp {
     log,
     metrics,
     groupCommit: options.groupCommit === true && store.inbox !== null,
+    ...(deliverer
+      ? {
+          onStatus: (event) =>
+            void deliverer.status(event).catch((e) => log.warn({ err: String(e) }, 'status update failed')),
+        }
+      : {}),
+    ...(fallback ? { onStoreDown: fallback } : {}),
     ...(options.verifySignature ? { verifySignature: options.verifySignature } : {}),
   });
 
@@ -93,10 +136,12 @@ export function createApp(options: AppOptions): ChatstateApp {
     app,
     fetch: (request) => app.fetch(request),
     dispatcher,
+    deliverer,
     webhooks,
     async drain() {
       draining = true;
       await dispatcher.close();
+      await deliverer?.close();
     },
   };
 }

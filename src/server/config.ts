@@ -11,6 +11,12 @@ export interface ServerConfig {
   wasender: { webhookSecret?: string; apiKey?: string; apiUrl: string };
   adminToken?: string;
   maxBodyBytes: number;
+  /** Fallback reply while the store is down; null when disabled (empty CHATSTATE_FALLBACK_TEXT). */
+  fallbackText: string | null;
+  /** Inbound messages per user per minute before the polite notice; 0 disables. */
+  rateLimitPerMinute: number;
+  /** Module whose default export is the Bot (`chatstate serve --bot`). */
+  botModule?: string;
 }
 
 const optionalSecret = z
@@ -31,6 +37,9 @@ const schema = z.object({
   WASENDER_API_URL: z.url().default('https://www.wasenderapi.com/api'),
   CHATSTATE_ADMIN_TOKEN: optionalSecret,
   CHATSTATE_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(DEFAULT_MAX_BODY_BYTES),
+  CHATSTATE_FALLBACK_TEXT: z.string().default('We are having trouble, please try again in a moment.'),
+  CHATSTATE_RATE_LIMIT: z.coerce.number().int().min(0).default(30),
+  CHATSTATE_BOT: optionalSecret,
 });
 
 /**
@@ -68,6 +77,9 @@ export function loadConfig(env: Record<string, string | undefined>): {
     },
     adminToken: e.CHATSTATE_ADMIN_TOKEN,
     maxBodyBytes: e.CHATSTATE_MAX_BODY_BYTES,
+    fallbackText: e.CHATSTATE_FALLBACK_TEXT.trim() ? e.CHATSTATE_FALLBACK_TEXT : null,
+    rateLimitPerMinute: e.CHATSTATE_RATE_LIMIT,
+    botModule: e.CHATSTATE_BOT,
   };
   const warnings: string[] = [];
   if (!config.whatsapp.appSecret) {

@@ -1,8 +1,13 @@
 import { createServer, type Server } from 'node:http';
+import { pathToFileURL } from 'node:url';
 import { getRequestListener } from '@hono/node-server';
 import pino from 'pino';
+import { createWasenderClient } from '../channels/wasender/client.js';
+import { createCloudApiClient } from '../channels/whatsapp-cloud/client.js';
+import { ChatstateError } from '../errors.js';
 import { type Bot, rememberBot } from '../runtime/bot.js';
 import type { Logger } from '../runtime/log.js';
+import { type Channels, cloudChannel, sinkChannel, wasenderChannel } from '../runtime/outbound.js';
 import { openStore, redact } from '../store/open.js';
 import type { StoreOptions } from '../store/options.js';
 import type { SessionStore } from '../store/session-store.js';
@@ -29,7 +34,38 @@ export interface RunningServer {
   port: number;
   store: SessionStore;
   runtime: ChatstateApp;
+  /** Replies sent to the local sink (channels without credentials): the simulator reads them. */
+  sink: ReturnType<typeof sinkChannel>;
   close(): Promise<void>;
+}
+
+/** Loads a bot module: its default export (or `bot` export) is the Bot. */
+export async function loadBot(path: string): Promise<Bot> {
+  const mod = (await import(pathToFileURL(path).href)) as { default?: unknown; bot?: unknown };
+  const bot = mod.default ?? mod.bot;
+  if (typeof bot !== 'function') {
+    throw new ChatstateError(
+      'CONFIG_INVALID',
+      `bot module ${path} has no default export that is a bot function: export default defineBot({ ... }).`,
+      {
+        component: 'cli',
+      },
+    );
+  }
+  return bot as Bot;
+}
+
+/** Real provider clients where credentials are set; the local sink otherwise. */
+function channelsFor(config: ServerConfig, sink: ReturnType<typeof sinkChannel>): Channels {
+  const { whatsapp, wasender } = config;
+  return {
+    cloud: whatsapp.accessToken
+      ? cloudChannel(createCloudApiClient({ baseUrl: whatsapp.apiUrl, accessToken: whatsapp.accessToken }))
+      : sink,
+    wasender: wasender.apiKey
+      ? wasenderChannel(createWasenderClient({ baseUrl: wasender.apiUrl, apiKey: wasender.apiKey }))
+      : sink,
+  };
 }
 
 /** Starts chatstate on Node: config from env, store, metrics, webhook runtime, graceful shutdown. */
@@ -39,11 +75,25 @@ export async function startNodeServer(options: NodeServerOptions = {}): Promise<
   const log: Logger = options.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info', base: undefined });
   for (const warning of warnings) log.warn({}, warning);
   const prometheus = createPrometheus();
+  const bot = options.bot ?? (config.botModule ? await loadBot(config.botModule) : rememberBot);
   const store = await openStore(config.storeUrl, { ...options.storeOptions, observer: prometheus.store });
+  const sink = sinkChannel();
+  if (!config.whatsapp.accessToken)
+    log.info({}, 'WHATSAPP_ACCESS_TOKEN is not set: Cloud API replies go to the local sink');
   const runtime = createApp({
     store,
     config,
-    bot: options.bot ?? rememberBot,
+    bot,
+    channels: channelsFor(config, sink),
+    fallbackText: config.fallbackText,
+    rateLimit:
+      config.rateLimitPerMinute > 0
+        ? {
+            max: config.rateLimitPerMinute,
+            windowMs: 60_000,
+            notice: 'You are sending messages very fast. Please wait a moment.',
+          }
+        : null,
     log,
     metrics: prometheus.runtime,
     renderMetrics: prometheus.render,
@@ -53,8 +103,9 @@ export async function startNodeServer(options: NodeServerOptions = {}): Promise<
     groupCommit: true,
     ...(options.recoveryIntervalMs === undefined ? {} : { recoveryIntervalMs: options.recoveryIntervalMs }),
   });
-  // Messages a previous run recorded but did not finish are picked up at once.
+  // Messages and replies a previous run recorded but did not finish are picked up at once.
   await runtime.dispatcher.recover();
+  await runtime.deliverer?.recover();
   const host = options.host ?? '0.0.0.0';
   // What @hono/node-server's serve() builds, with the webhook POSTs answered from node:http
   // directly (same answers, no Web Request per delivery: see node-webhooks.ts).
@@ -71,6 +122,7 @@ export async function startNodeServer(options: NodeServerOptions = {}): Promise<
     port,
     store,
     runtime,
+    sink,
     close() {
       // Stop accepting, let in-flight messages finish (their leases are released by their commits).
       closing ??= (async () => {

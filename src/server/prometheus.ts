@@ -84,6 +84,17 @@ export function createPrometheus(options: { defaultMetrics?: boolean } = {}) {
     labelNames: ['driver'],
     ...r,
   });
+  const fallbacks = new Counter({
+    name: 'chatstate_fallback_replies_total',
+    help: 'Fallback replies sent while the store was down',
+    ...r,
+  });
+  const deliveries = new Counter({
+    name: 'chatstate_reply_deliveries_total',
+    help: 'Reply deliveries by outcome (sent, failed, retry)',
+    labelNames: ['outcome'],
+    ...r,
+  });
   const recent = new Map<string, number>();
   new Gauge({
     name: 'chatstate_active_sessions',
@@ -105,6 +116,8 @@ export function createPrometheus(options: { defaultMetrics?: boolean } = {}) {
     transitionLatency: (seconds, outcome) => transitionLatency.observe({ outcome }, seconds),
     handlerError: () => handlerErrors.inc(),
     activeUser: (userId) => void recent.set(userId, Date.now()),
+    fallbackSent: () => fallbacks.inc(),
+    delivery: (outcome) => deliveries.inc({ outcome }),
   };
   const store: StoreObserver = {
     operation: (op, driver, ms, ok) => storeOps.observe({ op, driver, ok: ok ? 'true' : 'false' }, ms / 1000),

@@ -5,7 +5,7 @@ import type { Logger } from '../runtime/log.js';
 import type { RuntimeMetrics } from '../runtime/metrics.js';
 import { decodeJsonBody } from '../webhook/body.js';
 import { parseCloudApiPayload } from '../webhook/cloud-api.js';
-import { type InboundEvent, isMessageEvent, type MessageEvent } from '../webhook/events.js';
+import { type InboundEvent, isMessageEvent, type MessageEvent, type StatusEvent } from '../webhook/events.js';
 import { timingSafeEqual, verifyMetaSignature, verifySharedSecret } from '../webhook/verify.js';
 import { parseWasenderPayload } from '../webhook/wasender.js';
 import type { ServerConfig } from './config.js';
@@ -23,6 +23,10 @@ export interface WebhookDeps {
   log: Logger;
   metrics: RuntimeMetrics;
   verifySignature?: SignatureVerifier;
+  /** Status webhooks (sent, delivered, read, failed): the outbox bookkeeping. */
+  onStatus?: (event: StatusEvent) => void;
+  /** Called with the messages of a delivery refused because the store is down (the fallback reply). */
+  onStoreDown?: (messages: MessageEvent[]) => void;
   /**
    * Group commit: record the messages of every delivery read in one event-loop turn with one
    * `dispatcher.accept` (one inbox transaction) instead of one per delivery. Each delivery is still
@@ -173,7 +177,8 @@ async function receive(
   for (const event of parsed.events) {
     metrics.event(event.kind);
     if (isMessageEvent(event)) messages.push(event);
-    else log.debug({ route, kind: event.kind }, 'webhook event observed');
+    else if (event.kind === 'status') deps.onStatus?.(event);
+    else log.info({ route, kind: event.kind }, 'webhook event observed');
   }
   try {
     await accept(messages);
@@ -182,6 +187,7 @@ async function receive(
       { route, err: (error as Error).message },
       'store unavailable: delivery refused so the provider retries',
     );
+    deps.onStoreDown?.(messages);
     return answer(503, 'STORE_UNAVAILABLE', 'the session store is unavailable; retry later.');
   }
   return answer(200);
