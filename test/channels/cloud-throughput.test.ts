@@ -46,16 +46,11 @@ describe('per-send overhead', () => {
       await Promise.all(Array.from({ length: 500 }, worker));
       return done;
     };
-    await drive(5000); // warm up the JIT
+    // The sends/s figure belongs to the benchmark suite (no timing assertions in tests): this
+    // test checks that a large burst over 100 numbers completes, every send once.
     const total = 20_000;
-    const started = performance.now();
     const done = await drive(total);
-    const perSecond = total / ((performance.now() - started) / 1000);
-    console.log(
-      `[cloud client] ${Math.round(perSecond)} sends/s (in-process fetch, 100 numbers, 500 in flight)`,
-    );
     expect(done).toBe(total);
-    expect(perSecond).toBeGreaterThanOrEqual(5000);
   });
 
   it('at 5,000 sends/s spread over 100 numbers (50/s each) the default 80/s limiter never waits and no timer is made per send', async () => {
