@@ -27,6 +27,9 @@ export interface DispatcherOptions {
   rateLimit?: { max: number; windowMs: number; notice: string } | null;
 }
 
+/** Inbox entries a drain reads at a time. */
+const DRAIN_BATCH = 32;
+
 /** Session var holding the rate-limit window: [window start (ms), messages in it, notice sent (0/1)]. */
 export const RATE_VAR = '_rate';
 
@@ -158,13 +161,16 @@ export class Dispatcher {
       await this.#o.store.withLease(userId, async (lease) => {
         for (;;) {
           this.#again.delete(userId);
-          const batch = await this.#storeCall(() => inbox.peek(userId, 32));
+          const batch = await this.#storeCall(() => inbox.peek(userId, DRAIN_BATCH));
           if (batch.length === 0 || this.#closed) return;
           for (const entry of batch) {
             const event = JSON.parse(entry.payload) as MessageEvent;
             if (!(await this.#process(event, lease))) return;
             await this.#storeCall(() => inbox.remove(userId, [entry.id]));
           }
+          // A short batch was everything waiting; anything added since then scheduled this user
+          // again (accept marks it), so another peek would only find an empty inbox.
+          if (batch.length < DRAIN_BATCH && !this.#again.has(userId)) return;
         }
       });
     } catch (error) {
