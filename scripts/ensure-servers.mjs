@@ -5,11 +5,13 @@ import { spawnSync } from 'node:child_process';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
-/** Programs the test suite needs, with the Debian package that provides each. */
+/** Programs the test suite needs (servers and a browser), with the Debian package that provides each. */
 const REQUIRED = [
   { bin: 'redis-server', pkg: 'redis-server' },
   { bin: 'redis-cli', pkg: 'redis-tools' },
   { bin: 'memcached', pkg: 'memcached' },
+  // Debian's browser for the simulator's end-to-end test (test/e2e), driven by playwright-core.
+  { bin: 'chromium', pkg: 'chromium' },
 ];
 
 function onPath(bin) {

@@ -7,7 +7,9 @@ import { type Logger, silentLogger } from '../runtime/log.js';
 import { noMetrics, type RuntimeMetrics } from '../runtime/metrics.js';
 import type { Channels } from '../runtime/outbound.js';
 import type { SessionStore } from '../store/session-store.js';
+import { mountAdminRoutes } from './admin-routes.js';
 import type { ServerConfig } from './config.js';
+import { mountSimulator, type SimulatorHandle, type SimulatorSink } from './simulator.js';
 import { mountWebhookRoutes, type SignatureVerifier, type WebhookReceiver } from './webhook-routes.js';
 
 export interface AppOptions {
@@ -33,6 +35,11 @@ export interface AppOptions {
   rateLimit?: DispatcherOptions['rateLimit'];
   /** Delivery outcomes the bot owner may act on (24 h window closed, token expired...). */
   onDelivery?: (event: DeliveryEvent) => void;
+  /**
+   * The local sink the replies go to: given, the WhatsApp simulator (GET /, /simulator/*) is
+   * mounted, but only while WHATSAPP_ACCESS_TOKEN is unset (docs/simulator.md).
+   */
+  simulator?: { sink: SimulatorSink };
 }
 
 export interface ChatstateApp {
@@ -47,6 +54,8 @@ export interface ChatstateApp {
    * server/node.ts serves them straight from node:http with it (no Web Request per delivery).
    */
   webhooks: WebhookReceiver;
+  /** The local simulator when mounted (its event streams end before a graceful shutdown), else null. */
+  simulator: SimulatorHandle | null;
   /** Stop accepting (readyz 503), finish in-flight messages. */
   drain(): Promise<void>;
 }
@@ -132,12 +141,21 @@ export function createApp(options: AppOptions): ChatstateApp {
     ...(options.verifySignature ? { verifySignature: options.verifySignature } : {}),
   });
 
+  // No token, no admin surface: the routes do not exist (404) rather than answering 401.
+  if (options.config.adminToken) mountAdminRoutes(app, { store, token: options.config.adminToken });
+  // A simulator can forge signed deliveries: never next to real Cloud API credentials.
+  const simulator =
+    options.simulator && !options.config.whatsapp.accessToken
+      ? mountSimulator(app, { store, config: options.config, sink: options.simulator.sink })
+      : null;
+
   return {
     app,
     fetch: (request) => app.fetch(request),
     dispatcher,
     deliverer,
     webhooks,
+    simulator,
     async drain() {
       draining = true;
       await dispatcher.close();

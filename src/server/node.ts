@@ -16,6 +16,7 @@ import { loadConfig, type ServerConfig } from './config.js';
 import { verifyMetaSignatureNode } from './node-verify.js';
 import { nodeWebhookListener } from './node-webhooks.js';
 import { createPrometheus } from './prometheus.js';
+import { withSimulatorSecret } from './simulator-node.js';
 
 export interface NodeServerOptions {
   /** Environment to read configuration from. Default process.env. */
@@ -70,10 +71,16 @@ function channelsFor(config: ServerConfig, sink: ReturnType<typeof sinkChannel>)
 
 /** Starts chatstate on Node: config from env, store, metrics, webhook runtime, graceful shutdown. */
 export async function startNodeServer(options: NodeServerOptions = {}): Promise<RunningServer> {
-  const { config, warnings } = loadConfig(options.env ?? process.env);
+  const local = withSimulatorSecret(options.env ?? process.env);
+  const { config, warnings } = loadConfig(local.env);
   Object.assign(config, options.config);
   const log: Logger = options.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info', base: undefined });
   for (const warning of warnings) log.warn({}, warning);
+  if (local.generated)
+    log.info(
+      {},
+      'local mode: WHATSAPP_APP_SECRET is not set, generated a random per-process secret for the simulator (unsigned webhooks are still refused)',
+    );
   const prometheus = createPrometheus();
   const bot = options.bot ?? (config.botModule ? await loadBot(config.botModule) : rememberBot);
   const store = await openStore(config.storeUrl, { ...options.storeOptions, observer: prometheus.store });
@@ -102,6 +109,7 @@ export async function startNodeServer(options: NodeServerOptions = {}): Promise<
     // after its messages are durable): the inbox write is most of an acknowledgement's cost.
     groupCommit: true,
     ...(options.recoveryIntervalMs === undefined ? {} : { recoveryIntervalMs: options.recoveryIntervalMs }),
+    simulator: { sink },
   });
   // Messages and replies a previous run recorded but did not finish are picked up at once.
   await runtime.dispatcher.recover();
@@ -116,6 +124,7 @@ export async function startNodeServer(options: NodeServerOptions = {}): Promise<
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`;
   log.info({ url, store: redact(config.storeUrl) }, `chatstate listening on ${url}`);
+  if (runtime.simulator) log.info({ url }, `WhatsApp simulator (local mode) at ${url}/`);
   let closing: Promise<void> | undefined;
   return {
     url,
@@ -126,6 +135,7 @@ export async function startNodeServer(options: NodeServerOptions = {}): Promise<
     close() {
       // Stop accepting, let in-flight messages finish (their leases are released by their commits).
       closing ??= (async () => {
+        runtime.simulator?.close(); // open simulator pages would otherwise hold server.close()
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await runtime.drain();
         await store.close();
