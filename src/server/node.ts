@@ -16,7 +16,7 @@ import { loadConfig, type ServerConfig } from './config.js';
 import { verifyMetaSignatureNode } from './node-verify.js';
 import { nodeWebhookListener } from './node-webhooks.js';
 import { createPrometheus } from './prometheus.js';
-import { withSimulatorSecret } from './simulator-node.js';
+import { withSimulatorSecret } from './node-simulator.js';
 
 export interface NodeServerOptions {
   /** Environment to read configuration from. Default process.env. */

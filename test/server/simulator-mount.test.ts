@@ -3,7 +3,7 @@ import { rememberBot } from '../../src/runtime/bot.js';
 import { sinkChannel } from '../../src/runtime/outbound.js';
 import { type ChatstateApp, createApp } from '../../src/server/app.js';
 import { loadConfig } from '../../src/server/config.js';
-import { withSimulatorSecret } from '../../src/server/simulator-node.js';
+import { withSimulatorSecret } from '../../src/server/node-simulator.js';
 import { openStore } from '../../src/store/open.js';
 import type { SessionStore } from '../../src/store/session-store.js';
 import { APP_SECRET, postSigned } from '../runtime/support.js';
