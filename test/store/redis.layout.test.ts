@@ -213,6 +213,41 @@ describe('redis session layout', () => {
     expect((await store.get('c1'))?.vars).toEqual({ a: 1 });
   });
 
+  it('writes counters as their new values, the same the transition hands back', async () => {
+    const { store } = await open();
+    const steps: Array<Parameters<SessionStore['transition']>[1]> = [
+      (s) =>
+        void s
+          .set('n', 1.5)
+          .set('big', 2 ** 62)
+          .incr('retries', 2),
+      (s) => {
+        s.incr('n', 2);
+        s.incr('big', 2 ** 40);
+        s.incr('fresh', -3);
+        s.incr('retries');
+      },
+      (s) => {
+        s.unset('n');
+        s.incr('n', 5);
+        s.resetRetries().incr('retries', 4);
+      },
+      (s) => {
+        s.clear();
+        s.incr('big');
+        s.incr('retries');
+      },
+    ];
+    for (const step of steps) {
+      const result = await store.transition('n1', step);
+      expect(result.status).toBe('committed');
+      const got = await store.get('n1');
+      if (result.status === 'committed') expect(got).toEqual(result.session);
+    }
+    expect(await fields('{cs:n1}')).toMatchObject({ 'x:big': '1', r: '1' });
+    expect((await store.get('n1'))?.vars).toEqual({ big: 1 });
+  });
+
   it('applies patches longer than one unpack() slice: 1,500 vars and 1,200 history entries at once', async () => {
     const { store } = await open({}, { historyLimit: 1100, maxBytes: 1_000_000 });
     const result = await store.transition('big', (s) => {

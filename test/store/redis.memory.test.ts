@@ -50,17 +50,15 @@ async function pipelined(make: (p: ReturnType<Redis['pipeline']>, i: number) => 
   }
 }
 
+// The fields the driver writes for a new session at schema 1 (src/session/fields.ts): version,
+// createdAt, updatedAt as an offset from it, retries, node; the last pair varies per session.
 const base = (i: number) => [
   'v',
   '1',
-  'e',
-  String(NOW + 86_400_000),
   'c',
   String(NOW),
-  'u',
-  String(NOW),
-  's',
-  '1',
+  'd',
+  '0',
   'r',
   '0',
   'n',

@@ -13,35 +13,53 @@ const buf = (v: string | Uint8Array): ScriptArg =>
 export interface CommitArgOptions {
   /** Extra lifetime of the keys after the session's own expiry (see RedisDriverOptions.expiredGraceMs). */
   graceMs: number;
+  /** Change-event channel, '' for none. */
   channel: string;
 }
+
+const NO_CHANGE = ['', '0', '', '0', '0'];
+const NO_PATCH = ['0', '0', '0'];
 
 /** ARGV of commit.lua (its header documents every position). */
 export function commitArgs(req: CommitRequest, o: CommitArgOptions): ScriptArg[] {
   const change = req.change;
-  if (change && change.kind !== 'fields') throw new TypeError('the redis driver stores fields, not blobs');
-  const args: ScriptArg[] = [
+  const head: ScriptArg[] = [
     String(req.expectVersion),
     req.leaseToken === undefined ? '' : String(req.leaseToken),
     req.release ? '1' : '0',
     req.claim ? String(Math.max(1, Math.ceil(req.claim.ttlMs))) : '',
-    change ? '1' : '0',
-    change?.patch.reset ? '1' : '0',
-    change?.expiresAt == null ? '' : String(change.expiresAt),
-    change?.expiresAt == null ? '' : String(change.expiresAt + o.graceMs),
-    String(change?.patch.historyLimit ?? 0),
-    o.channel,
-    req.key,
   ];
-  if (!change) return [...args, '0', '0', '0', '0'];
-  const { set, del, incr, push } = change.patch;
-  const setEntries = Object.entries(set);
-  const incrEntries = Object.entries(incr);
-  args.push(String(setEntries.length), String(del.length), String(incrEntries.length), String(push.length));
-  for (const [name, value] of setEntries) args.push(name, buf(value));
+  if (!change) return head.concat(NO_CHANGE, o.channel, '', NO_PATCH);
+  if (change.kind !== 'fields') throw new TypeError('the redis driver stores fields, not blobs');
+  const { set, del, incr, push, reset, historyLimit } = change.patch;
+  const version = String(req.expectVersion + 1);
+  const args = head;
+  args.push(
+    version,
+    reset ? '1' : '0',
+    change.expiresAt == null ? '' : String(change.expiresAt + o.graceMs),
+    String(historyLimit),
+    String(push.length),
+    o.channel,
+    // The event's JSON up to its version (the script appends the version and the type).
+    o.channel === '' ? '' : `{"key":${JSON.stringify(req.key)},"version":`,
+  );
+  const counts = args.length;
+  args.push('', String(del.length), '', 'v', version);
+  let nSet = 1;
+  for (const name in set) {
+    args.push(name, buf(set[name] as string | Uint8Array));
+    nSet++;
+  }
   for (const name of del) args.push(name);
-  for (const [name, by] of incrEntries) args.push(name, String(by));
+  let nIncr = 0;
+  for (const name in incr) {
+    args.push(name, String(incr[name]));
+    nIncr++;
+  }
   for (const entry of push) args.push(buf(entry));
+  args[counts] = String(nSet);
+  args[counts + 2] = String(nIncr);
   return args;
 }
 
@@ -50,42 +68,45 @@ export type BeginReply =
   | { kind: 'busy'; pttl: number }
   | { kind: 'ok'; token: number; record: StoredFields | null };
 
-/** Decodes begin.lua's reply. A key of the wrong type becomes a record that will not decode. */
-export function decodeBegin(reply: unknown): BeginReply {
+/**
+ * Decodes begin.lua's reply. The session's expiresAt is the hash's expiry minus the grace the
+ * commit added. A key of the wrong type becomes a record that will not decode.
+ */
+export function decodeBegin(reply: unknown, graceMs: number): BeginReply {
   const r = reply as unknown[];
-  if (r[0] === 0) return { kind: 'duplicate' };
-  if (r[0] === 1) return { kind: 'busy', pttl: Number(r[1]) };
-  const token = Number(r[1]);
-  if (r.length < 3) return { kind: 'ok', token, record: null };
-  return { kind: 'ok', token, record: toRecord(text(r[2]), r[3] as Buffer[], text(r[4]), r[5] as Buffer[]) };
+  const code = r[0] as number;
+  if (code === 0) return { kind: 'duplicate' };
+  if (code === 1) return { kind: 'busy', pttl: Number(r[1]) };
+  // A token is a decimal string (16 digits: exact as a number), no lease the integer 0.
+  const token = typeof r[1] === 'number' ? r[1] : Number(text(r[1]));
+  if (code === 2) {
+    if (r.length === 2) return { kind: 'ok', token, record: null };
+    const expiry = r[2] as number;
+    return {
+      kind: 'ok',
+      token,
+      record: toRecord(r[3] as Buffer[], r[4] as Buffer[], expiry < 0 ? null : expiry - graceMs),
+    };
+  }
+  return { kind: 'ok', token, record: wrongType(text(r[2]), r[3] as Buffer[], text(r[4])) };
 }
 
-function toRecord(
-  hashType: string,
-  flat: Buffer[],
-  historyType: string,
-  history: Buffer[],
-): StoredFields | null {
-  if (hashType === 'none') return null; // a history list without its hash is ignored (and cleared by the next commit)
+function toRecord(flat: Buffer[], history: Buffer[], expiresAt: number | null): StoredFields {
   const fields: Record<string, string | Uint8Array> = {};
-  if (hashType !== 'hash') {
-    // The store quarantines this: the version check in decodeFields refuses it.
-    fields['!type'] = hashType;
-    if (flat[0] !== undefined) fields['!value'] = readable(flat[0]);
-    return { version: Number.NaN, expiresAt: null, fields, history: [] };
+  for (let i = 0; i + 1 < flat.length; i += 2) fields[(flat[i] as Buffer).toString()] = flat[i + 1] as Buffer;
+  return { version: integer(fields.v), expiresAt, fields, history };
+}
+
+/** Keys of another type under a session's names: the store quarantines this (its version never decodes). */
+function wrongType(hashType: string, flat: Buffer[], historyType: string): StoredFields {
+  if (hashType === 'hash') {
+    const record = toRecord(flat, [], null);
+    record.fields['!history'] = historyType;
+    return { ...record, version: Number.NaN };
   }
-  for (let i = 0; i + 1 < flat.length; i += 2) fields[text(flat[i])] = flat[i + 1] as Buffer;
-  const version = integer(fields.v);
-  const expiresRaw = fields.e;
-  const expiresAt = expiresRaw === undefined ? null : integer(expiresRaw);
-  const bad = historyType !== 'list' && historyType !== 'none';
-  if (bad) fields['!history'] = historyType;
-  return {
-    version: bad || expiresAt === -1 ? Number.NaN : version,
-    expiresAt: expiresAt === -1 ? null : expiresAt,
-    fields,
-    history: historyType === 'list' ? history : [],
-  };
+  const fields: Record<string, string | Uint8Array> = { '!type': hashType };
+  if (flat[0] !== undefined) fields['!value'] = readable(flat[0]);
+  return { version: Number.NaN, expiresAt: null, fields, history: [] };
 }
 
 /** Text when the bytes are UTF-8 (a readable quarantine record), the bytes otherwise. */

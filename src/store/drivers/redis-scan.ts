@@ -24,6 +24,7 @@ export async function scanSessions(
   cursor: string | null,
   limit: number,
   now: number,
+  graceMs: number,
 ): Promise<ScanPage> {
   const nodes = [...masters()].sort((a, b) => address(a).localeCompare(address(b)));
   const at = cursor === null ? { node: 0, cursor: '0', rest: [] } : decodeCursor(cursor);
@@ -42,7 +43,7 @@ export async function scanSessions(
       'hash',
     )) as [string, string[]];
     const keys = names.map(keyOfHash).filter((k): k is string => k !== null && k.startsWith(prefix));
-    found.push(...(await live(client, keys, now)).sort());
+    found.push(...(await live(client, keys, now, graceMs)).sort());
     if (next === '0') {
       node += 1;
       scanCursor = '0';
@@ -56,13 +57,27 @@ export async function scanSessions(
   return { keys: page, cursor: done ? null : encodeCursor({ node, cursor: scanCursor, rest }) };
 }
 
-/** Drops sessions whose stored expiry `e` has passed (their keys live on for the grace period). */
-async function live(client: RedisClient, keys: string[], now: number): Promise<string[]> {
-  const expiries = await Promise.all(keys.map((k) => client.hget(`{${k}}`, 'e')));
+/**
+ * Drops sessions past their expiry: a hash's expiry is the session's expiresAt + grace (commit.lua),
+ * and the keys live on for the grace period. Also drops hashes deleted since SCAN listed them.
+ */
+async function live(client: RedisClient, keys: string[], now: number, graceMs: number): Promise<string[]> {
+  const expiries = await Promise.all(keys.map((k) => expiryOf(client, `{${k}}`)));
   return keys.filter((_, i) => {
-    const e = expiries[i];
-    return e === null || e === undefined || Number(e) > now;
+    const expiry = expiries[i] as number;
+    return expiry === -1 || (expiry >= 0 && expiry - graceMs > now);
   });
+}
+
+/** PEXPIRETIME (Redis 7.0+), or the local clock plus PTTL on older servers. -1: none, -2: no key. */
+async function expiryOf(client: RedisClient, key: string): Promise<number> {
+  try {
+    return await client.pexpiretime(key);
+  } catch (error) {
+    if (!(error instanceof Error) || !/unknown command/i.test(error.message)) throw error;
+    const pttl = await client.pttl(key);
+    return pttl < 0 ? pttl : Date.now() + pttl;
+  }
 }
 
 function address(node: Redis): string {

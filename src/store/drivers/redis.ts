@@ -12,6 +12,7 @@ import type {
   DriverCapabilities,
   StoredFields,
 } from '../contract.js';
+import type { LuaScript } from '../lua/generated/scripts.js';
 import { redact } from '../open.js';
 import { commitArgs, decodeBegin } from './redis-codec.js';
 import { connectClient, readyClient } from './redis-connect.js';
@@ -21,7 +22,7 @@ import { redisInbox } from './redis-inbox.js';
 import { quarantineKey, sessionKeys, transitionClaimKey } from './redis-keys.js';
 import { PendingReleases } from './redis-release.js';
 import { scanSessions } from './redis-scan.js';
-import { LUA_SCRIPTS, loadScripts, type RedisClient, runScript } from './redis-scripts.js';
+import { LUA_SCRIPTS, loadScripts, type RedisClient, runScript, type ScriptArg } from './redis-scripts.js';
 import { profileServers, type RedisServerStats, serverStats } from './redis-server-info.js';
 import { intParam, parseRedisUrl } from './redis-url.js';
 
@@ -149,12 +150,13 @@ export async function redisDriver(options: RedisDriverOptions = {}): Promise<Red
   );
   let closed = false;
 
+  const closedError = () =>
+    new ChatstateError('STORE_CLOSED', `the redis store is closed.`, { component: 'redis' });
   /** Runs one operation: refuses after close and turns every failure into a typed error. */
   const op =
     <A extends unknown[], R>(name: string, fn: (...args: A) => Promise<R>) =>
     async (...args: A): Promise<R> => {
-      if (closed)
-        throw new ChatstateError('STORE_CLOSED', `the redis store is closed.`, { component: 'redis' });
+      if (closed) throw closedError();
       try {
         return await fn(...args);
       } catch (error) {
@@ -162,13 +164,22 @@ export async function redisDriver(options: RedisDriverOptions = {}): Promise<Red
       }
     };
   const ms = (n: number) => String(Math.max(1, Math.ceil(n)));
+  /** A script call of begin or commit (every transition): op()'s checks without its extra async layer. */
+  const call = async (name: string, script: LuaScript, keys: string[], args: ScriptArg[]) => {
+    if (closed) throw closedError();
+    try {
+      return await runScript(client, script, keys, args);
+    } catch (error) {
+      throw storeError(error, name, scope);
+    }
+  };
 
-  const begin = async (req: BeginRequest): Promise<BeginResult> => {
+  const begin = async (req: BeginRequest, name = 'begin'): Promise<BeginResult> => {
     const k = sessionKeys(req.key);
     const keys = [k.hash, k.history, k.lease];
     if (req.claimKey !== undefined) keys.push(transitionClaimKey(req.key, req.claimKey));
     const args = [req.claimKey === undefined ? '0' : '1', req.lease ? ms(req.lease.ttlMs) : '', '1'];
-    const reply = decodeBegin(await runScript(client, LUA_SCRIPTS.begin, keys, args));
+    const reply = decodeBegin(await call(name, LUA_SCRIPTS.begin, keys, args), graceMs);
     if (reply.kind === 'duplicate') return { status: 'duplicate' };
     if (reply.kind === 'busy') return { status: 'busy', leaseExpiresAt: req.now + Math.max(1, reply.pttl) };
     const lease =
@@ -176,17 +187,13 @@ export async function redisDriver(options: RedisDriverOptions = {}): Promise<Red
     return { status: 'ok', lease, record: reply.record };
   };
 
+  const argOptions = { graceMs, channel };
   const commit = async (req: CommitRequest): Promise<CommitResult> => {
     const k = sessionKeys(req.key);
     const keys = [k.hash, k.history, k.lease];
     if (req.claim) keys.push(transitionClaimKey(req.key, req.claim.key));
-    const reply = (await runScript(
-      client,
-      LUA_SCRIPTS.commit,
-      keys,
-      commitArgs(req, { graceMs, channel }),
-    )) as number[];
-    if (reply[0] === 0) return { status: 'ok', version: Number(reply[1]) };
+    const reply = (await call('commit', LUA_SCRIPTS.commit, keys, commitArgs(req, argOptions))) as number[];
+    if (reply[0] === 0) return { status: 'ok', version: req.expectVersion + (req.change ? 1 : 0) };
     return { status: reply[0] === 2 ? 'lease_lost' : 'conflict' };
   };
 
@@ -206,10 +213,10 @@ export async function redisDriver(options: RedisDriverOptions = {}): Promise<Red
       remove: op('inbox remove', inbox.remove),
       users: op('inbox users', inbox.users),
     },
-    begin: op('begin', begin),
-    commit: op('commit', commit),
+    begin: (req) => begin(req),
+    commit,
     load: op('load', async (key: string, now: number): Promise<StoredFields | null> => {
-      const reply = await begin({ key, now });
+      const reply = await begin({ key, now }, 'load');
       return reply.status === 'ok' ? (reply.record as StoredFields | null) : null;
     }),
     claim: op(
@@ -220,6 +227,7 @@ export async function redisDriver(options: RedisDriverOptions = {}): Promise<Red
       const k = sessionKeys(key);
       const reply = decodeBegin(
         await runScript(client, LUA_SCRIPTS.begin, [k.hash, k.history, k.lease], ['0', ms(ttlMs), '0']),
+        graceMs,
       );
       return reply.kind === 'ok' ? { token: reply.token, expiresAt: now + ttlMs } : null;
     }),
@@ -261,7 +269,7 @@ export async function redisDriver(options: RedisDriverOptions = {}): Promise<Red
       );
     }),
     scan: op('scan', (keyPrefix: string, cursor: string | null, limit: number, now: number) =>
-      scanSessions(client, masters, keyPrefix, cursor, limit, now),
+      scanSessions(client, masters, keyPrefix, cursor, limit, now, graceMs),
     ),
     // Without events nothing is published, so there is nothing to subscribe to.
     ...(events

@@ -6,8 +6,10 @@
 -- ARGV[1]  '1': report a duplicate if KEYS[4] exists, '0': no claim check
 -- ARGV[2]  lease TTL in ms, '' to take no lease
 -- ARGV[3]  '1': load the session, '0': do not (acquireLease)
--- Reply: {0} duplicate | {1, lease PTTL} busy |
---        {2, token (0: no lease), hash type, HGETALL or {value}, history type, LRANGE}
+-- Reply: {0} duplicate | {1, lease PTTL} busy | {2, token (0: no lease)} no session |
+--        (the token is a decimal string, 0 an integer)
+--        {2, token, the hash's expiry (ms since epoch, -1: none), HGETALL, LRANGE} a session |
+--        {3, token, hash type, {GET} or HGETALL or {}, history type} keys of another type
 if ARGV[1] == '1' and redis.call('EXISTS', KEYS[4]) == 1 then
   return {0}
 end
@@ -17,36 +19,53 @@ if ARGV[2] ~= '' then
   -- Held: '<token>'. Released: '~<token>', kept until the lease TTL runs out so the next token
   -- can be derived from it even within the same microsecond.
   local current = redis.call('GET', KEYS[3])
-  if current and string.sub(current, 1, 1) ~= '~' then
+  if current and string.byte(current, 1) ~= 126 then -- 126: '~'
     return {1, redis.call('PTTL', KEYS[3])}
   end
   -- Fencing tokens come from the server clock (microseconds), so they keep increasing after the
   -- lease key has expired and is gone; the previous token only matters within one microsecond.
+  -- Both are 16 digits (until the year 2286), so comparing the text compares the numbers.
   local now = redis.call('TIME')
-  token = tonumber(now[1]) * 1000000 + tonumber(now[2])
-  local previous = current and tonumber(string.sub(current, 2))
-  if previous and previous >= token then
-    token = previous + 1
+  token = now[1] .. string.rep('0', 6 - #now[2]) .. now[2]
+  local previous = current and string.sub(current, 2)
+  if previous and (#previous > #token or (#previous == #token and previous >= token)) then
+    token = string.format('%.0f', tonumber(previous) + 1)
   end
-  redis.call('SET', KEYS[3], string.format('%.0f', token), 'PX', ARGV[2])
+  redis.call('SET', KEYS[3], token, 'PX', ARGV[2])
 end
 
 if ARGV[3] ~= '1' then
   return {2, token}
 end
 
--- A key that holds another type is reported, never read with the wrong command (no WRONGTYPE):
--- the store decodes the reply, finds no session and quarantines it.
-local hashType = redis.call('TYPE', KEYS[1]).ok
-local fields = {}
-if hashType == 'hash' then
-  fields = redis.call('HGETALL', KEYS[1])
-elseif hashType == 'string' then
-  fields = {redis.call('GET', KEYS[1])}
+-- Each read fails with WRONGTYPE on a key of another type: only then is the type looked up, and
+-- reported instead of read (the store decodes the reply, finds no session and quarantines it).
+local fields = redis.pcall('HGETALL', KEYS[1])
+if fields.err then
+  local hashType = redis.call('TYPE', KEYS[1]).ok
+  local value = {}
+  if hashType == 'string' then
+    value = {redis.call('GET', KEYS[1])}
+  end
+  return {3, token, hashType, value, 'none'}
 end
-local historyType = redis.call('TYPE', KEYS[2]).ok
-local history = {}
-if historyType == 'list' then
-  history = redis.call('LRANGE', KEYS[2], 0, -1)
+if #fields == 0 then
+  -- No session. A history list left without its hash is ignored (and cleared by the next commit).
+  return {2, token}
 end
-return {2, token, hashType, fields, historyType, history}
+local history = redis.pcall('LRANGE', KEYS[2], 0, -1)
+if history.err then
+  return {3, token, 'hash', fields, redis.call('TYPE', KEYS[2]).ok}
+end
+-- The session's expiresAt is not stored: every write sets PEXPIREAT expiresAt + grace on the hash,
+-- so the driver reads it back as the key's expiry minus the grace.
+local expiry = redis.pcall('PEXPIRETIME', KEYS[1])
+if type(expiry) == 'table' then
+  -- Redis < 7.0 has no PEXPIRETIME: the server clock plus the remaining TTL (exact to about 1 ms).
+  expiry = redis.call('PTTL', KEYS[1])
+  if expiry >= 0 then
+    local now = redis.call('TIME')
+    expiry = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) + expiry
+  end
+end
+return {2, token, expiry, fields, history}
