@@ -4,7 +4,7 @@ import { ChatstateError } from '../../errors.js';
  * Key layout. Every key of one user carries the user's session key as its hash tag (`{…}`), so
  * every script touches exactly one Cluster slot and can never fail with CROSSSLOT:
  *
- *   {cs:12025550123}            hash   the session fields (session/fields.ts), version `v`, expiry `e`
+ *   {cs:12025550123}            hash   the session fields (session/fields.ts) and version `v`; its expiry is the session's + grace
  *   {cs:12025550123}:h          list   recent history, capped with RPUSH + LTRIM
  *   {cs:12025550123}:l          string the lease: fencing token (`~token` once released)
  *   {cs:12025550123}:c:<claim>  string a transition claim (message id), in the user's slot
