@@ -33,7 +33,6 @@ const users = userIds(1000);
 //   redis:events=0      no PUBLISH (and no cjson.encode) in commit.lua
 //   redis:nolease       transition(..., { lease: false }): no lease GET/TIME/SET and release
 //   redis:noclaim       no claim: no EXISTS in begin, no claim SET in commit
-//   redis:protocol      chatstate's two EVALSHA replayed without chatstate's JavaScript (see below)
 const VARIANTS = {
   'redis:autopipeline': { label: 'chatstate redis://, ioredis enableAutoPipelining', autopipeline: true },
   'redis:events=0': { label: 'chatstate redis://?events=0', query: '?events=0' },
@@ -85,60 +84,7 @@ async function variant(name) {
   };
 }
 
-/**
- * redis:protocol — chatstate's two scripts without chatstate's JavaScript: the begin and commit
- * EVALSHA of a real transition (captured once from the driver), replayed with ioredis and only
- * what the replay needs from begin's reply (lease token, version). The floor the Redis driver
- * stands on, like floor-sqlite-protocol for SQLite.
- */
-async function protocolFloor() {
-  const { openStore } = await import('../lib/chatstate.mjs');
-  const { seedUsers } = await import('../lib/chatstate-subject.mjs');
-  const { CHATSTATE_OPTIONS, stepHandler } = await import('../lib/workload.mjs');
-  const { LUA_SCRIPTS } = await import('../../dist/store/lua/generated/scripts.js');
-  return {
-    label: "floor: chatstate's 2 EVALSHA (begin + commit), no JS layer",
-    async setup({ users: ids }) {
-      const url = (await sharedRedis()).url;
-      const store = await openStore(url, CHATSTATE_OPTIONS);
-      await seedUsers(store, ids, { lease: true });
-      // Capture one real commit's arguments.
-      const client = store.driver.client;
-      let captured;
-      const original = client.callBuffer.bind(client);
-      client.callBuffer = (cmd, sha, n, ...rest) => {
-        if (sha === LUA_SCRIPTS.commit.sha1) captured = rest.slice(Number(n));
-        return original(cmd, sha, n, ...rest);
-      };
-      await store.transition(ids[0], stepHandler, { claim: `wamid.capture.${Date.now()}` });
-      client.callBuffer = original;
-      await store.close();
-      return { redis: new Redis(url), commitArgs: captured };
-    },
-    async transition(ctx, userId, msgId) {
-      const tag = `{cs:${userId}}`;
-      const keys = [tag, `${tag}:h`, `${tag}:l`, `${tag}:c:${msgId}`];
-      const b = await ctx.redis.callBuffer('evalsha', LUA_SCRIPTS.begin.sha1, 4, ...keys, '1', '30000', '1');
-      if (Number(b[0]) !== 2) throw new Error(`protocol floor: begin ${b[0]}`);
-      const fields = b[3];
-      let version = '0';
-      for (let i = 0; i < fields.length; i += 2)
-        if (String(fields[i]) === 'v') version = String(fields[i + 1]);
-      const args = [...ctx.commitArgs];
-      args[0] = version;
-      args[1] = String(b[1]);
-      args[10] = `cs:${userId}`;
-      const c = await ctx.redis.callBuffer('evalsha', LUA_SCRIPTS.commit.sha1, 4, ...keys, ...args);
-      if (Number(c[0]) !== 0) throw new Error(`protocol floor: commit ${c[0]}`);
-    },
-    async teardown(ctx) {
-      ctx.redis.disconnect();
-    },
-  };
-}
-
 async function load(name) {
-  if (name === 'redis:protocol') return protocolFloor();
   if (VARIANTS[name]) return variant(name);
   for (const dir of ['stores', 'peers']) {
     try {

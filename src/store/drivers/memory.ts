@@ -62,14 +62,13 @@ export function memoryDriver(options: MemoryDriverOptions = {}): Driver & {
   let lastToken = 0;
   const outbox = memoryOutbox();
 
-  const live = (key: string, now: number): StoredBlob | null => {
+  const live = (key: string): StoredBlob | null => {
     const row = sessions.get(key);
     if (!row) return null;
     // Expired rows are still returned until swept, so a returning user can be recognised; the store
     // decides what expiry means. Only recency is updated here.
     sessions.delete(key);
     sessions.set(key, row);
-    void now;
     return row;
   };
   const claimed = (key: string, now: number) => {
@@ -106,7 +105,7 @@ export function memoryDriver(options: MemoryDriverOptions = {}): Driver & {
         if (busy) return { status: 'busy', leaseExpiresAt: busy.expiresAt };
         lease = grant(req.key, req.lease.ttlMs, req.now);
       }
-      return { status: 'ok', lease, record: live(req.key, req.now) };
+      return { status: 'ok', lease, record: live(req.key) };
     },
 
     async commit(req: CommitRequest): Promise<CommitResult> {
@@ -132,8 +131,8 @@ export function memoryDriver(options: MemoryDriverOptions = {}): Driver & {
       return { status: 'ok', version };
     },
 
-    async load(key, now) {
-      return live(key, now);
+    async load(key) {
+      return live(key);
     },
 
     async claim(key, ttlMs, now) {
