@@ -1,5 +1,5 @@
 import { isChatstateError } from '../errors.js';
-import type { CommittedReply, SessionStore, UserLease } from '../store/session-store.js';
+import type { CommitEffects, CommittedReply, SessionStore, UserLease } from '../store/session-store.js';
 import type { InboxMessage } from '../store/store-inbox.js';
 import type { MessageEvent } from '../webhook/events.js';
 import { type Bot, botContext, describeEvent } from './bot.js';
@@ -163,14 +163,19 @@ export class Dispatcher {
           this.#again.delete(userId);
           const batch = await this.#storeCall(() => inbox.peek(userId, DRAIN_BATCH));
           if (batch.length === 0 || this.#closed) return;
-          for (const entry of batch) {
+          // A short batch is everything waiting: its last commit may release the lease and remove
+          // its entry in the same write. Anything added meanwhile set `#again`, and #schedule
+          // starts a new drain (with a new lease) after this one.
+          const short = batch.length < DRAIN_BATCH;
+          for (const [i, entry] of batch.entries()) {
             const event = JSON.parse(entry.payload) as MessageEvent;
-            if (!(await this.#process(event, lease))) return;
-            await this.#storeCall(() => inbox.remove(userId, [entry.id]));
+            const last = short && i === batch.length - 1 && !this.#again.has(userId);
+            const done = await this.#process(event, lease, entry.id, last);
+            if (!done) return;
+            if (!done.consumed) await this.#storeCall(() => inbox.remove(userId, [entry.id]));
+            if (done.released) return;
           }
-          // A short batch was everything waiting; anything added since then scheduled this user
-          // again (accept marks it), so another peek would only find an empty inbox.
-          if (batch.length < DRAIN_BATCH && !this.#again.has(userId)) return;
+          if (short && !this.#again.has(userId)) return;
         }
       });
     } catch (error) {
@@ -193,9 +198,18 @@ export class Dispatcher {
     );
   }
 
-  /** Runs one message's transition. False when the store failed and the message must stay queued. */
-  async #process(event: MessageEvent, lease?: UserLease): Promise<boolean> {
+  /**
+   * Runs one message's transition. Null when the store failed and the message must stay queued;
+   * otherwise whether the commit also removed the inbox entry (`consume`) and released the lease.
+   */
+  async #process(
+    event: MessageEvent,
+    lease?: UserLease,
+    consume?: string,
+    release = false,
+  ): Promise<CommitEffects | null> {
     const { store, bot, log, metrics } = this.#o;
+    const handled: CommitEffects = { consumed: false, released: false };
     for (let attempt = 1; ; attempt++) {
       try {
         const result = await store.transition(
@@ -205,7 +219,11 @@ export class Dispatcher {
             if (this.#overLimit(ctx)) return;
             return bot(ctx);
           },
-          { claim: event.messageId, ...(lease ? { lease } : {}) },
+          {
+            claim: event.messageId,
+            ...(lease ? { lease, release } : {}),
+            ...(consume === undefined ? {} : { consume }),
+          },
         );
         this.#lastStoreError = null;
         if (result.status === 'duplicate') metrics.dedupeHit();
@@ -214,7 +232,9 @@ export class Dispatcher {
           if (result.replies.length) this.#o.deliver?.(result.replies);
         }
         metrics.transitionLatency(Math.max(0, Date.now() - event.timestamp) / 1000, result.status);
-        return true;
+        return result.status === 'duplicate'
+          ? handled
+          : { consumed: result.consumed, released: result.released };
       } catch (error) {
         if (isChatstateError(error) && STORE_TROUBLE.has(error.code)) {
           this.#lastStoreError = error.message;
@@ -222,7 +242,7 @@ export class Dispatcher {
             { user: maskUser(event.userId), code: error.code },
             'store unavailable; message stays in the inbox',
           );
-          return false;
+          return null;
         }
         metrics.handlerError();
         const fields = {
@@ -233,7 +253,7 @@ export class Dispatcher {
         };
         if (attempt >= this.#o.maxAttempts) {
           log.error(fields, 'message dead-lettered after repeated handler failures');
-          return true;
+          return handled;
         }
         log.warn(fields, 'handler failed; retrying');
       }

@@ -100,6 +100,11 @@ export interface CommitRequest {
   change: BlobChange | FieldChange | null;
   /** Replies to record as pending outbox entries in the same atomic step (drivers with `outbox`). */
   outbox?: Array<{ id: string; payload: string }>;
+  /**
+   * Id of the inbox entry (of this key) the transition processed: removed in the same atomic step.
+   * Only sent to drivers whose inbox says `removesOnCommit`; saves the drain a write per message.
+   */
+  consume?: string;
 }
 
 export interface BlobChange {
@@ -161,6 +166,8 @@ export interface InboxEntry {
  * runtime process messages before acknowledging them instead (see docs/webhook-runtime.md).
  */
 export interface InboxDriver {
+  /** `commit` removes `CommitRequest.consume` atomically with the state change. */
+  readonly removesOnCommit?: boolean;
   /** Records entries atomically; ids already present are ignored. Returns how many were new. */
   add(entries: InboxEntry[], now: number): Promise<number>;
   /** A user's oldest entries, in processing order. */

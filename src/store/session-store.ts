@@ -27,6 +27,24 @@ export interface TransitionOptions {
   lease?: boolean | UserLease;
   /** Session TTL for this commit, overriding the store default. */
   ttlMs?: number | null;
+  /**
+   * Id of the inbox message this transition processes: the commit removes it in the same atomic
+   * step when the driver can (`store.inbox.removesOnCommit`); the result says so in `consumed`.
+   */
+  consume?: string;
+  /**
+   * With a lease from `withLease`: release it in the commit (one write less for the last message
+   * of a drain). `withLease` then skips its own release; the result says so in `released`.
+   */
+  release?: boolean;
+}
+
+/** What the commit did besides the state change (see `TransitionOptions.consume` / `release`). */
+export interface CommitEffects {
+  /** The inbox message named by `consume` was removed with the commit. */
+  consumed: boolean;
+  /** The held lease was released with the commit. */
+  released: boolean;
 }
 
 /** A reply the transition committed to its outbox: deliver it, then record the delivery. */
@@ -40,8 +58,8 @@ export interface CommittedReply {
 }
 
 export type TransitionResult<V extends Vars, R> =
-  | { status: 'committed'; session: Session<V>; result: R; replies: CommittedReply[] }
-  | { status: 'unchanged'; session: Session<V>; result: R; replies: CommittedReply[] }
+  | ({ status: 'committed'; session: Session<V>; result: R; replies: CommittedReply[] } & CommitEffects)
+  | ({ status: 'unchanged'; session: Session<V>; result: R; replies: CommittedReply[] } & CommitEffects)
   | { status: 'duplicate' };
 
 export type TransitionHandler<V extends Vars, R> = (draft: SessionDraft<V>) => R | Promise<R>;
@@ -66,6 +84,8 @@ export class SessionStore<V extends Vars = Vars> {
   readonly #body: BodyEncoding;
   readonly #queue = new KeyedQueue();
   readonly #listeners = new Set<(event: StoreEvents['corrupt']) => void>();
+  /** Leases released by a commit (`TransitionOptions.release`): withLease must not release them again. */
+  readonly #releasedInCommit = new WeakSet<UserLease>();
   #sweeper: ReturnType<typeof setInterval> | undefined;
   #closed = false;
 
@@ -227,6 +247,7 @@ export class SessionStore<V extends Vars = Vars> {
     checkLease: boolean,
   ): Promise<TransitionResult<V, R> | 'conflict' | 'lease_lost'> {
     const o = this.options;
+    const held = typeof options.lease === 'object' ? options.lease : null;
     const owned = lease?.owned ? lease : null;
     const keeper = owned ? this.#keepLease(key, owned.token) : undefined;
     let released = owned === null;
@@ -242,7 +263,14 @@ export class SessionStore<V extends Vars = Vars> {
       keeper?.stop();
       const patch = draft.toPatch();
       if (!patch && claimKey === undefined && lease === null) {
-        return { status: 'unchanged', session: loaded.session as Session<V>, result, replies: [] };
+        return {
+          status: 'unchanged',
+          session: loaded.session as Session<V>,
+          result,
+          replies: [],
+          consumed: false,
+          released: false,
+        };
       }
       const nextVersion = loaded.session.version + 1;
       const replies: CommittedReply[] = draft.outbox.map((envelope, n) => ({
@@ -254,11 +282,15 @@ export class SessionStore<V extends Vars = Vars> {
       const prepared = patch
         ? await this.#prepare(loaded.session, draft.preview(), patch, loaded.migrated)
         : null;
+      const consume =
+        options.consume !== undefined && this.driver.inbox?.removesOnCommit ? options.consume : undefined;
+      const releaseHeld = held !== null && options.release === true;
       const committed = await this.driver.commit({
         key,
         now: o.clock(),
         expectVersion: loaded.session.version,
-        ...(lease ? { leaseToken: lease.token, release: lease.owned } : {}),
+        ...(lease ? { leaseToken: lease.token, release: lease.owned || releaseHeld } : {}),
+        ...(consume === undefined ? {} : { consume }),
         ...(checkLease ? { checkLease } : {}),
         ...(replies.length && this.driver.outbox
           ? { outbox: replies.map((r) => ({ id: r.id, payload: JSON.stringify(r.envelope) })) }
@@ -268,13 +300,22 @@ export class SessionStore<V extends Vars = Vars> {
       });
       if (committed.status !== 'ok') return committed.status;
       released = true;
+      if (releaseHeld) this.#releasedInCommit.add(held);
+      const effects: CommitEffects = { consumed: consume !== undefined, released: releaseHeld };
       if (!prepared)
-        return { status: 'unchanged', session: loaded.session as Session<V>, result, replies: [] };
+        return {
+          status: 'unchanged',
+          session: loaded.session as Session<V>,
+          result,
+          replies: [],
+          ...effects,
+        };
       return {
         status: 'committed',
         session: { ...prepared.next, version: committed.version } as Session<V>,
         result,
         replies,
+        ...effects,
       };
     } finally {
       keeper?.stop();
@@ -433,11 +474,13 @@ export class SessionStore<V extends Vars = Vars> {
         const waited = this.options.clock() - since;
         if (waited > 0) this.options.observer?.leaseWait?.(waited);
         const keeper = this.#keepLease(key, grant.token);
+        const lease: UserLease = { id, ...grant };
         try {
-          return await fn({ id, ...grant });
+          return await fn(lease);
         } finally {
           keeper.stop();
-          await this.driver.releaseLease(key, grant.token).catch(() => false);
+          if (!this.#releasedInCommit.has(lease))
+            await this.driver.releaseLease(key, grant.token).catch(() => false);
         }
       }
       await this.#waitForLease(id, since, this.options.clock() + 20);

@@ -21,6 +21,11 @@ export class StoreInbox {
     this.#clock = clock;
   }
 
+  /** A transition's commit removes the message it names in `consume` (one write less per message). */
+  get removesOnCommit(): boolean {
+    return this.#driver.removesOnCommit === true;
+  }
+
   add(messages: InboxMessage[]): Promise<number> {
     const p = this.#prefix;
     return this.#driver.add(

@@ -90,11 +90,13 @@ export function memoryDriver(options: MemoryDriverOptions = {}): Driver & {
     if (claims.size > maxClaims) claims.delete(claims.keys().next().value as string);
   };
 
+  const inbox = memoryInbox();
+
   return {
     name: 'memory',
     capabilities,
     quarantined,
-    inbox: memoryInbox(),
+    inbox,
     outbox,
 
     async begin(req: BeginRequest): Promise<BeginResult> {
@@ -124,6 +126,7 @@ export function memoryDriver(options: MemoryDriverOptions = {}): Driver & {
       }
       if (req.claim) putClaim(req.claim.key, req.now + req.claim.ttlMs);
       if (req.outbox?.length) outbox.insert(req.key, req.outbox, req.now);
+      if (req.consume !== undefined) inbox.removeOne(req.key, req.consume);
       if (req.release) {
         const lease = leases.get(req.key);
         if (lease) lease.expiresAt = 0;

@@ -45,6 +45,8 @@ export function sqliteInbox(db: Database.Database) {
     peek: (user: string, limit: number): InboxEntry[] =>
       peek.all(user, limit).map((r) => ({ id: r.id, user: r.k, at: r.at, payload: r.p })),
     remove: (user: string, ids: string[]): void => removeTx.immediate(user, ids),
+    /** One entry, inside the caller's transaction (the commit that processed it). */
+    removeOne: (user: string, id: string): void => void remove.run(user, id),
     users: (before: number, limit: number): string[] => users.all(before, limit).map((r) => r.k),
   };
 }

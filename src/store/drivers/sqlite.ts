@@ -146,6 +146,7 @@ export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
   };
 
   const outbox = sqliteOutbox(db);
+  const inbox = sqliteInbox(db);
 
   const commitTx = db.transaction((req: CommitRequest): CommitResult => {
     if (req.leaseToken !== undefined && q.leaseGet.get(req.key)?.t !== req.leaseToken)
@@ -170,6 +171,7 @@ export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
     }
     if (req.claim) q.claimPut.run(req.claim.key, req.now + req.claim.ttlMs);
     if (req.outbox?.length) outbox.insert(req.key, req.outbox, req.now);
+    if (req.consume !== undefined) inbox.removeOne(req.key, req.consume);
     if (req.release && req.leaseToken !== undefined) q.leaseRelease.run(req.key, req.leaseToken);
     return { status: 'ok', version };
   });
@@ -207,8 +209,6 @@ export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
     };
   };
 
-  const inbox = sqliteInbox(db);
-
   return {
     name: 'sqlite',
     capabilities,
@@ -219,6 +219,7 @@ export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
       forUser: guard(outbox.forUser),
     },
     inbox: {
+      removesOnCommit: true,
       add: guard(inbox.add),
       peek: guard(inbox.peek),
       remove: guard(inbox.remove),
