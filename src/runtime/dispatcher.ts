@@ -158,6 +158,24 @@ export class Dispatcher {
     const inbox = this.#o.store.inbox;
     if (!inbox) return;
     try {
+      // The common case is one waiting message: its transition takes (Redis) or checks (SQLite)
+      // the lease itself, so the drain needs no lease of its own (two writes or round trips less).
+      // Several waiting messages are processed under one lease, taken before looking again, which
+      // keeps them in timestamp order even if another process starts on this user meanwhile.
+      this.#again.delete(userId);
+      const waiting = await this.#storeCall(() => inbox.peek(userId, 2));
+      if (waiting.length === 0 || this.#closed) return;
+      const only = waiting.length === 1 ? waiting[0] : undefined;
+      if (only) {
+        // Without waiting: if another worker holds the user, more messages may be on their way, and
+        // they must be taken together under the lease (below) to keep timestamp order.
+        const event = JSON.parse(only.payload) as MessageEvent;
+        const done = await this.#process(event, undefined, only.id, false, false);
+        if (done !== 'busy') {
+          if (done && !done.consumed) await this.#storeCall(() => inbox.remove(userId, [only.id]));
+          return;
+        }
+      }
       await this.#o.store.withLease(userId, async (lease) => {
         for (;;) {
           this.#again.delete(userId);
@@ -171,7 +189,7 @@ export class Dispatcher {
             const event = JSON.parse(entry.payload) as MessageEvent;
             const last = short && i === batch.length - 1 && !this.#again.has(userId);
             const done = await this.#process(event, lease, entry.id, last);
-            if (!done) return;
+            if (!done || done === 'busy') return;
             if (!done.consumed) await this.#storeCall(() => inbox.remove(userId, [entry.id]));
             if (done.released) return;
           }
@@ -200,14 +218,16 @@ export class Dispatcher {
 
   /**
    * Runs one message's transition. Null when the store failed and the message must stay queued;
-   * otherwise whether the commit also removed the inbox entry (`consume`) and released the lease.
+   * 'busy' when asked not to wait for another worker's lease; otherwise whether the commit also
+   * removed the inbox entry (`consume`) and released the lease.
    */
   async #process(
     event: MessageEvent,
     lease?: UserLease,
     consume?: string,
     release = false,
-  ): Promise<CommitEffects | null> {
+    waitForLease = true,
+  ): Promise<CommitEffects | null | 'busy'> {
     const { store, bot, log, metrics } = this.#o;
     const handled: CommitEffects = { consumed: false, released: false };
     for (let attempt = 1; ; attempt++) {
@@ -223,6 +243,7 @@ export class Dispatcher {
             claim: event.messageId,
             ...(lease ? { lease, release } : {}),
             ...(consume === undefined ? {} : { consume }),
+            ...(waitForLease ? {} : { waitForLease }),
           },
         );
         this.#lastStoreError = null;
@@ -236,6 +257,7 @@ export class Dispatcher {
           ? handled
           : { consumed: result.consumed, released: result.released };
       } catch (error) {
+        if (!waitForLease && isChatstateError(error) && error.code === 'LEASE_BUSY') return 'busy';
         if (isChatstateError(error) && STORE_TROUBLE.has(error.code)) {
           this.#lastStoreError = error.message;
           log.warn(

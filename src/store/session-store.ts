@@ -37,6 +37,11 @@ export interface TransitionOptions {
    * of a drain). `withLease` then skips its own release; the result says so in `released`.
    */
   release?: boolean;
+  /**
+   * False: when another worker holds the user's lease, fail at once with LEASE_BUSY instead of
+   * waiting up to `leaseWaitMs` (the webhook drain then falls back to taking the lease itself).
+   */
+  waitForLease?: boolean;
 }
 
 /** What the commit did besides the state change (see `TransitionOptions.consume` / `release`). */
@@ -186,6 +191,13 @@ export class SessionStore<V extends Vars = Vars> {
           return { status: 'duplicate' };
         }
         if (begun.status === 'busy') {
+          if (options.waitForLease === false) {
+            throw new ChatstateError(
+              'LEASE_BUSY',
+              `user ${id} is leased by another worker and the transition was asked not to wait (waitForLease: false); retry later or let it wait.`,
+              { component: 'store' },
+            );
+          }
           waitedSince ||= now;
           await this.#waitForLease(id, waitedSince, begun.leaseExpiresAt);
           continue;

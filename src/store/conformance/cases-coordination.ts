@@ -132,6 +132,33 @@ export function coordinationCases(api: SuiteApi, test: Case): void {
   });
 
   api.describe('conflicts and concurrency', () => {
+    test('waitForLease: false fails at once with LEASE_BUSY and changes nothing', async (c) => {
+      const peer = await c.peer({ leaseWaitMs: 60_000 });
+      const held = await c.store.acquireLease('l5', 10_000);
+      ok(held, 'held elsewhere');
+      let ran = false;
+      let code: string | undefined;
+      await peer
+        .transition(
+          'l5',
+          (s) => {
+            ran = true;
+            s.set('x', 1);
+          },
+          { claim: 'l5-m1', waitForLease: false },
+        )
+        .catch((e: { code?: string }) => {
+          code = e.code;
+        });
+      equal([code, ran], ['LEASE_BUSY', false], 'refused without running the handler or waiting a minute');
+      if (held) await c.store.releaseLease(held);
+      equal(
+        (await peer.transition('l5', (s) => void s.set('x', 2), { claim: 'l5-m1' })).status,
+        'committed',
+        'the claim was not consumed',
+      );
+    });
+
     test('a stale version is detected at commit', async (c) => {
       const { driver } = c;
       const key = c.key('v1');
