@@ -9,7 +9,7 @@ export const APP_SECRET = 'bench-webhook-app-secret';
 export const PHONE_NUMBER_ID = '106540352242922';
 
 /** The Cloud API body of one inbound text message (Meta's documented webhook shape). */
-export function cloudTextBody({ id, from, text, timestamp }) {
+export function cloudTextBody({ id, from, text, timestamp, phoneNumberId = PHONE_NUMBER_ID }) {
   return JSON.stringify({
     object: 'whatsapp_business_account',
     entry: [
@@ -19,7 +19,7 @@ export function cloudTextBody({ id, from, text, timestamp }) {
           {
             value: {
               messaging_product: 'whatsapp',
-              metadata: { display_phone_number: '15550783881', phone_number_id: PHONE_NUMBER_ID },
+              metadata: { display_phone_number: '15550783881', phone_number_id: phoneNumberId },
               contacts: [{ profile: { name: `User ${from}` }, wa_id: from }],
               messages: [{ from, id, timestamp: String(timestamp), type: 'text', text: { body: text } }],
             },

@@ -70,9 +70,10 @@ export function baselineSubjects(spec) {
 
 /**
  * Starts one subject. `dbFile` is the SQLite file for chatstate; `cpuProfDir` adds --cpu-prof to
- * the child (the profile is written when it exits).
+ * the child (the profile is written when it exits). `extraArgs` and `env` are added to the child's
+ * command line and environment (bench/run-e2e.mjs: `--bot`, the Graph API sink's URL and token).
  */
-export async function startSubject(name, { secret, dbFile, cpuProfDir, distDir }) {
+export async function startSubject(name, { secret, dbFile, cpuProfDir, distDir, extraArgs = [], env = {} }) {
   const isChatstate = name === 'chatstate' || distDir !== undefined;
   const port = await freePort();
   const prof = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [];
@@ -90,6 +91,7 @@ export async function startSubject(name, { secret, dbFile, cpuProfDir, distDir }
         '127.0.0.1',
         '--store',
         `sqlite:${dbFile}`,
+        ...extraArgs,
       ]
     : [`${HERE}${script}.mjs`, '--port', String(port), '--host', '127.0.0.1', ...extra];
   const child = spawn(process.execPath, [...prof, ...args], {
@@ -101,6 +103,7 @@ export async function startSubject(name, { secret, dbFile, cpuProfDir, distDir }
       WHATSAPP_VERIFY_TOKEN: 'bench-verify-token',
       WASENDER_WEBHOOK_SECRET: 'bench-wasender-secret',
       LOG_LEVEL: 'warn',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
