@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { defineCommand } from 'citty';
+import { benchCommand } from './bench/command.js';
 import { doctorCommand } from './doctor.js';
 import { runCli } from './run.js';
 import { serveCommand } from './serve.js';
@@ -18,7 +19,7 @@ const main = defineCommand({
     description:
       'The state engine for WhatsApp chatbots. Exit codes: 0 ok, 1 negative answer (not found, doctor check failed), 2 usage error or store unreachable.',
   },
-  subCommands: { serve: serveCommand, session: sessionCommand, doctor: doctorCommand },
+  subCommands: { serve: serveCommand, session: sessionCommand, doctor: doctorCommand, bench: benchCommand },
 });
 
 await runCli(main);
