@@ -8,7 +8,7 @@ const MAIN = resolve(ROOT, 'dist/cli/main.js');
 
 /** Builds when the CLI's newest module is missing (a dist/ from before these commands). */
 export function ensureBuilt(): void {
-  if (!existsSync(resolve(ROOT, 'dist/cli/session.js'))) {
+  if (!existsSync(resolve(ROOT, 'dist/cli/bench/command.js'))) {
     execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, stdio: 'inherit' });
   }
 }
