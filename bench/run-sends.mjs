@@ -1,0 +1,279 @@
+// Outbound sends benchmark (issue 5): chatstate's Cloud API client delivering text messages across
+// 100 business phone numbers to a local fake Graph API (its own process) that answers Meta's
+// success body at once and enforces 80 messages/s per number with Meta's 130429 error, beside a
+// bare fetch and a bare node:http POST of the same body (the floors), and the runtime's Deliverer
+// path (outbox -> client). Subjects alternate round by round; figures are medians of the rounds.
+// usage: node bench/run-sends.mjs [--rounds 3] [--duration 5] [--concurrency 256] [--numbers 100]
+//        [--rate 2000] [--only client,deliverer,fetch,http] [--quick] [--write | --no-write]
+// dist/ must be built first (node scripts/build.mjs). See docs/benchmarks.md, "Outbound sends".
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { phoneNumberIds } from './e2e/loadgen.mjs';
+import { openSink } from './e2e/sink.mjs';
+import { machineInfo, sourceInfo } from './lib/machine.mjs';
+import { fmtNum, median } from './lib/stats.mjs';
+import { markdownTable } from './lib/table.mjs';
+import { userIds } from './lib/workload.mjs';
+import { closedLoop, openLoop } from './sends/loops.mjs';
+import { createSender, SENDERS } from './sends/subjects.mjs';
+
+const { values: args } = parseArgs({
+  options: {
+    rounds: { type: 'string' },
+    duration: { type: 'string' },
+    warmup: { type: 'string' },
+    concurrency: { type: 'string', default: '256' },
+    numbers: { type: 'string', default: '100' },
+    users: { type: 'string', default: '10000' },
+    rate: { type: 'string', default: '2000' },
+    'sink-rate': { type: 'string', default: '80' },
+    only: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    write: { type: 'boolean' },
+    help: { type: 'boolean', default: false },
+  },
+  allowNegative: true,
+});
+
+if (args.help) {
+  console.log(`usage: node bench/run-sends.mjs [--rounds 3] [--duration 5] [--warmup 1] [--concurrency 256]
+       [--numbers 100] [--users 10000] [--rate 2000] [--sink-rate 80] [--only client,deliverer,fetch,http]
+       [--quick] [--write | --no-write]
+Closed loop (--concurrency sends outstanding) for throughput, then an open loop at --rate sends/s
+for latency and CPU per send at the same offered load (the per-send overhead). A full run writes
+bench/results/<date>-sends.json and latest-sends.md; any other run only prints unless --write.`);
+  process.exit(0);
+}
+if (!existsSync(new URL('../dist/channels/whatsapp-cloud/client.js', import.meta.url))) {
+  console.error('[bench] dist/ is missing: run `node scripts/build.mjs` first');
+  process.exit(2);
+}
+
+const quick = args.quick;
+const config = {
+  rounds: Number(args.rounds ?? (quick ? 1 : 3)),
+  durationS: Number(args.duration ?? (quick ? 2 : 5)),
+  warmupS: Number(args.warmup ?? (quick ? 0.5 : 1)),
+  concurrency: Number(args.concurrency),
+  numbers: Number(args.numbers),
+  users: Number(args.users),
+  rate: Number(args.rate),
+  sinkRate: Number(args['sink-rate']),
+};
+const only = args.only?.split(',').map((s) => s.trim());
+const subjects = only ? SENDERS.filter((s) => only.includes(s.name)) : SENDERS;
+if (only && subjects.length !== only.length) {
+  console.error(`[bench] --only: known subjects are ${SENDERS.map((s) => s.name).join(', ')}`);
+  process.exit(2);
+}
+const partial = process.argv.length > 2 && !(process.argv.length === 3 && args.write);
+const write = args.write ?? !partial;
+const log = (...parts) => console.error('[bench]', ...parts);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const machine = machineInfo(os.tmpdir());
+const startedAt = new Date();
+const command = `node bench/run-sends.mjs${process.argv.length > 2 ? ` ${process.argv.slice(2).join(' ')}` : ''}`;
+const numbers = phoneNumberIds(config.numbers);
+const users = userIds(config.users);
+// The Deliverer row sends replies committed before the window: enough for the limit's ceiling.
+const ceiling = config.sinkRate * config.numbers;
+const prepare = Math.ceil(
+  ceiling * (config.warmupS + config.durationS) * 1.1 + config.rate * config.durationS + 1000,
+);
+
+const rounds = Object.fromEntries(subjects.map((s) => [s.name, []]));
+let failed = false;
+
+async function runOne(subject, round) {
+  const sink = await openSink({ mode: 'child', rate: config.sinkRate });
+  const sender = await createSender(subject.name, {
+    baseUrl: sink.baseUrl,
+    numbers,
+    users,
+    concurrency: config.concurrency,
+    prepare: subject.name === 'deliverer' ? prepare : 0,
+  });
+  try {
+    const cursor = { next: 0 };
+    const loop = { concurrency: config.concurrency };
+    await closedLoop(sender, cursor, { ...loop, durationMs: config.warmupS * 1000 });
+    const c0 = await sink.counts();
+    const closed = await closedLoop(sender, cursor, { ...loop, durationMs: config.durationS * 1000 });
+    const c1 = await sink.counts();
+    // Let every number's 1 s window empty before the fixed-rate run.
+    await sleep(1100);
+    const open = await openLoop(sender, cursor, { rate: config.rate, durationMs: config.durationS * 1000 });
+    const c2 = await sink.counts();
+    return {
+      round,
+      closed: { ...closed, rateLimited: c1.rateLimited - c0.rateLimited },
+      open: { ...open, rateLimited: c2.rateLimited - c1.rateLimited },
+    };
+  } finally {
+    await sender.close();
+    await sink.close();
+  }
+}
+
+for (let round = 1; round <= config.rounds; round++) {
+  const order = subjects.map((_, i) => subjects[(i + round - 1) % subjects.length]);
+  for (const subject of order) {
+    try {
+      const r = await runOne(subject, round);
+      rounds[subject.name].push(r);
+      const f = (x) => Object.values(x.failures).reduce((a, b) => a + b, 0);
+      log(
+        `round ${round}/${config.rounds} ${subject.name}: closed ${fmtNum(r.closed.perSec)} sends/s, p50 ${fmtNum(r.closed.p50Us)} us,`,
+        `${f(r.closed)} failed, ${r.closed.rateLimited} x 130429 | open ${config.rate}/s: p50 ${fmtNum(r.open.p50Us)} us,`,
+        `CPU ${fmtNum(r.open.cpuUsPerSend)} us/send, ${f(r.open)} failed, ${r.open.rateLimited} x 130429`,
+      );
+    } catch (error) {
+      failed = true;
+      log(`round ${round} ${subject.name}: ${error.stack ?? error}`);
+    }
+  }
+}
+
+// ---- summary -----------------------------------------------------------------------------------
+
+const failures = (x) => Object.values(x.failures).reduce((a, b) => a + b, 0);
+const summary = {};
+for (const s of subjects) {
+  const list = rounds[s.name];
+  if (list.length === 0) {
+    summary[s.name] = null;
+    continue;
+  }
+  const m = (f) => median(list.map(f));
+  const sum = (f) => list.reduce((a, r) => a + f(r), 0);
+  summary[s.name] = {
+    rounds: list.length,
+    perSec: m((r) => r.closed.perSec),
+    perRound: list.map((r) => r.closed.perSec),
+    closedP50Us: m((r) => r.closed.p50Us),
+    closedP99Us: m((r) => r.closed.p99Us),
+    closedCpuUsPerSend: m((r) => r.closed.cpuUsPerSend),
+    closedFailures: sum((r) => failures(r.closed)),
+    closedRateLimited: sum((r) => r.closed.rateLimited),
+    openPerSec: m((r) => r.open.perSec),
+    openP50Us: m((r) => r.open.p50Us),
+    openP99Us: m((r) => r.open.p99Us),
+    openCpuUsPerSend: m((r) => r.open.cpuUsPerSend),
+    openFailures: sum((r) => failures(r.open)),
+    openRateLimited: sum((r) => r.open.rateLimited),
+    failureCodes: list.reduce((acc, r) => {
+      for (const x of [r.closed, r.open])
+        for (const [k, v] of Object.entries(x.failures)) acc[k] = (acc[k] ?? 0) + v;
+      return acc;
+    }, {}),
+  };
+}
+
+const client = summary.client;
+const floor = summary.fetch;
+const figure = {
+  title:
+    "chatstate Cloud API client sends/s across the numbers to a fake that answers at once (Meta's 80/s per number enforced)",
+  target: '>= 5,000 sends/s, no 130429',
+  perSec: client?.perSec ?? null,
+  pass: client ? client.perSec >= 5000 && client.closedRateLimited + client.openRateLimited === 0 : null,
+  overheadP50Us: client && floor ? client.openP50Us - floor.openP50Us : null,
+  overheadCpuUs: client && floor ? client.openCpuUsPerSend - floor.openCpuUsPerSend : null,
+};
+
+const results = {
+  date: startedAt.toISOString().slice(0, 10),
+  startedAt: startedAt.toISOString(),
+  finishedAt: new Date().toISOString(),
+  command,
+  source: sourceInfo(),
+  partial,
+  machine: { ...machine, loadAvgAtEnd: os.loadavg().map((x) => Math.round(x * 100) / 100) },
+  config: { ...config, ceiling, delivererPrepared: prepare },
+  subjects: subjects.map((s) => ({ ...s, summary: summary[s.name], rounds: rounds[s.name] })),
+  figure,
+};
+
+const markdown = renderMarkdown(results);
+console.log(markdown);
+if (write) {
+  const dir = new URL('./results/', import.meta.url);
+  mkdirSync(dir, { recursive: true });
+  const json = new URL(`${results.date}-sends.json`, dir);
+  const md = new URL('latest-sends.md', dir);
+  const round3 = (_, v) => (typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 1000) / 1000 : v);
+  writeFileSync(json, `${JSON.stringify(results, round3, 2)}\n`);
+  writeFileSync(md, markdown);
+  log(`wrote ${json.pathname} and ${md.pathname}`);
+} else {
+  log('partial run: nothing written (pass --write to keep it)');
+}
+process.exitCode = failed ? 1 : 0;
+
+function renderMarkdown(res) {
+  const m = res.machine;
+  const c = res.config;
+  const n = (x) => x.toLocaleString('en-US');
+  const rows = res.subjects.map((s) => {
+    const x = s.summary;
+    if (!x) return [s.label, 'failed', '—', '—', '—', '—', '—', '—', '—', '—', '—'];
+    return [
+      s.label,
+      fmtNum(x.perSec),
+      x.perRound.map(fmtNum).join(' / '),
+      fmtNum(x.closedP50Us),
+      fmtNum(x.closedP99Us),
+      fmtNum(x.closedCpuUsPerSend),
+      n(x.closedFailures + x.closedRateLimited),
+      fmtNum(x.openP50Us),
+      fmtNum(x.openP99Us),
+      fmtNum(x.openCpuUsPerSend),
+      n(x.openFailures + x.openRateLimited),
+    ];
+  });
+  const f = res.figure;
+  const codes = res.subjects
+    .filter((s) => s.summary && Object.keys(s.summary.failureCodes).length)
+    .map(
+      (s) =>
+        `${s.name}: ${Object.entries(s.summary.failureCodes)
+          .map(([k, v]) => `${n(v)} x ${k}`)
+          .join(', ')}`,
+    );
+  return [
+    `# chatstate outbound sends benchmark — ${res.date}`,
+    '',
+    `Command: \`${res.command}\` at commit ${res.source.commit ?? '?'}${res.source.srcChanges ? ` (+${res.source.srcChanges} uncommitted files in src/)` : ''}`,
+    '',
+    `Machine: ${m.os}; ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB; Node ${m.node}; load average at start ${m.loadAvgAtStart.join(' / ')}, at end ${(m.loadAvgAtEnd ?? []).join(' / ')}.`,
+    '',
+    `Load: text messages from ${n(c.numbers)} business phone numbers (round-robin) to ${n(c.users)} users, to a fake Graph API in its own process that answers Meta's success body at once and refuses a number's ${c.sinkRate + 1}th message within any 1 s with Meta's 130429 error (ceiling ${n(c.ceiling)} sends/s). Closed loop: ${n(c.concurrency)} sends outstanding for ${c.durationS} s after ${c.warmupS} s of warm-up. Open loop: ${n(c.rate)} sends/s for ${c.durationS} s (latency and bench-process CPU per send at the same offered load). A fresh fake per subject and round; ${c.rounds} round(s), subjects alternating; medians of the round figures.`,
+    '',
+    markdownTable(
+      [
+        'Sender',
+        'sends/s (closed)',
+        'per round',
+        'p50 us',
+        'p99 us',
+        'CPU us/send',
+        'errors',
+        `p50 us @${n(c.rate)}/s`,
+        `p99 us @${n(c.rate)}/s`,
+        `CPU us/send @${n(c.rate)}/s`,
+        `errors @${n(c.rate)}/s`,
+      ],
+      rows,
+    ),
+    '',
+    `Errors are failed sends plus 130429 answers from the fake (the client retries those, so they cost time before they show as failures). ${codes.length ? `By code: ${codes.join('; ')}.` : 'None.'}`,
+    '',
+    'Figure (issue 5):',
+    '',
+    f.perSec === null
+      ? `- NOT RUN — ${f.title}`
+      : `- ${f.pass ? 'PASS' : 'MISS'} — ${f.title}: ${fmtNum(f.perSec)} sends/s (target ${f.target}); per-send overhead over a bare fetch at ${n(c.rate)}/s: ${fmtNum(f.overheadP50Us)} us of p50 latency, ${fmtNum(f.overheadCpuUs)} us of CPU`,
+    '',
+  ].join('\n');
+}
