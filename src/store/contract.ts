@@ -36,6 +36,11 @@ export interface DriverCapabilities {
    * begin); commits stay fenced by the version check. Absent means `acquire`.
    */
   transitionLease?: 'acquire' | 'check';
+  /**
+   * The driver records replies with the commit (`Driver.outbox`). The conformance suite fails a
+   * driver that says so without one. Absent means false.
+   */
+  outbox?: boolean;
 }
 
 export interface StoredBlob {

@@ -4,11 +4,25 @@ import type { SuiteApi } from './types.js';
 
 type Case = (name: string, fn: (c: CaseContext) => Promise<void>, timeoutMs?: number) => void;
 
+/** The store's outbox, or null for a driver without one; a driver that claims one must have it. */
+function outboxOf(c: CaseContext) {
+  if (!c.store.outbox) {
+    ok(
+      !c.driver.capabilities.outbox,
+      `capabilities.outbox is true but ${c.driver.name} has no driver.outbox`,
+    );
+    return null;
+  }
+  ok(c.driver.capabilities.outbox === true, `${c.driver.name} has driver.outbox: set capabilities.outbox`);
+  return c.store.outbox;
+}
+
 /** Replies committed with the state (drivers with `outbox`). */
 export function outboxCases(api: SuiteApi, test: Case): void {
   api.describe('outbox', () => {
-    test('replies are committed with the state change and tracked until delivered', async ({ store }) => {
-      const outbox = store.outbox;
+    test('replies are committed with the state change and tracked until delivered', async (c) => {
+      const { store } = c;
+      const outbox = outboxOf(c);
       if (!outbox) return;
       const result = await store.transition('o1', (s) => {
         s.goto('ask_email');
@@ -53,7 +67,8 @@ export function outboxCases(api: SuiteApi, test: Case): void {
 
     test('a reply alone is a change, and a failed transition records no reply', async (c) => {
       const { store } = c;
-      if (!store.outbox) return;
+      const outbox = outboxOf(c);
+      if (!outbox) return;
       const only = await store.transition('o2', (s) => void s.send({ text: 'hello' }));
       equal(only.status, 'committed', 'a reply alone commits');
       await rejects(
@@ -71,7 +86,7 @@ export function outboxCases(api: SuiteApi, test: Case): void {
         })
         .catch(() => {});
       equal(
-        (await store.outbox.forUser('o2')).map((e) => JSON.parse(e.payload).text),
+        (await outbox.forUser('o2')).map((e) => JSON.parse(e.payload).text),
         ['hello'],
         'only the committed reply',
       );

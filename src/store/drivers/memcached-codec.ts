@@ -10,9 +10,10 @@ import type { StoredBlob } from '../contract.js';
 /**
  * What an item holds; the one-letter tag keeps the kinds apart in one keyspace:
  * `s:` session, `l:` lease, `q:` quarantine of one session key, `c:` standalone claim (`store.claim`),
- * `t:` transition claim, which belongs to one user (see transitionClaimKey).
+ * `t:` transition claim, which belongs to one user (see transitionClaimKey); the reply outbox
+ * (memcached-outbox.ts): `o:` a finished reply, `w:` provider message id -> reply id, `i:` index shard.
  */
-export type ItemKind = 's' | 'l' | 'c' | 'q';
+export type ItemKind = 's' | 'l' | 'c' | 'q' | 'o' | 'w' | 'i';
 
 // Text-protocol keys are at most 250 bytes of printable ASCII without spaces. Store prefixes and
 // claim keys are free text, so anything else is replaced by a hash (upper-case tag: no clash).
@@ -35,23 +36,64 @@ export function transitionClaimKey(key: string, claimKey: string): string {
 }
 
 // Header: tag (1 byte), version (uint32 BE), then expiresAt (uint48 BE, ms) only when the tag says so.
+// A session with replies (the outbox section, see memcached-outbox.ts) has one of the two outbox
+// tags, and the header goes on with the section's length (uint32 BE) and the section, before the body.
 const TAG_NO_EXPIRY = 0xa1;
 const TAG_EXPIRY = 0xa2;
+const TAG_NO_EXPIRY_OUTBOX = 0xa3;
+const TAG_EXPIRY_OUTBOX = 0xa4;
 const MAX_VERSION = 0xffff_ffff;
+const EMPTY_SECTION = Buffer.alloc(0);
 
-/** Bytes the header adds to a body, at most. */
+/** Bytes the header adds to a body, at most (without an outbox section). */
 export const SESSION_HEADER_BYTES = 11;
 
-export function packSession(version: number, expiresAt: number | null, body: Uint8Array): Buffer {
+/**
+ * `outbox`: the encoded outbox section, written only when not empty, so a session without replies
+ * is stored byte for byte as before.
+ */
+export function packSession(
+  version: number,
+  expiresAt: number | null,
+  body: Uint8Array,
+  outbox: Uint8Array = EMPTY_SECTION,
+): Buffer {
   if (version > MAX_VERSION)
     throw new RangeError(`session version ${version} does not fit the memcached header`);
-  const head = expiresAt === null ? 5 : 11;
+  const section = outbox.length > 0;
+  const base = expiresAt === null ? 5 : 11;
+  const head = section ? base + 4 + outbox.length : base;
   const out = Buffer.allocUnsafe(head + body.length);
-  out[0] = expiresAt === null ? TAG_NO_EXPIRY : TAG_EXPIRY;
+  out[0] =
+    expiresAt === null
+      ? section
+        ? TAG_NO_EXPIRY_OUTBOX
+        : TAG_NO_EXPIRY
+      : section
+        ? TAG_EXPIRY_OUTBOX
+        : TAG_EXPIRY;
   out.writeUInt32BE(version, 1);
   if (expiresAt !== null) out.writeUIntBE(Math.max(0, Math.round(expiresAt)), 5, 6);
+  if (section) {
+    out.writeUInt32BE(outbox.length, base);
+    out.set(outbox, base + 4);
+  }
   out.set(body, head);
   return out;
+}
+
+/** Where a stored value's parts are, or null for bytes without a valid header. */
+function layout(value: Buffer) {
+  const tag = value[0];
+  const expiry = tag === TAG_EXPIRY || tag === TAG_EXPIRY_OUTBOX;
+  const section = tag === TAG_NO_EXPIRY_OUTBOX || tag === TAG_EXPIRY_OUTBOX;
+  if (!expiry && !section && tag !== TAG_NO_EXPIRY) return null;
+  const base = expiry ? 11 : 5;
+  if (value.length < base + (section ? 4 : 0)) return null;
+  const length = section ? value.readUInt32BE(base) : 0;
+  const head = section ? base + 4 + length : base;
+  if (head > value.length) return null;
+  return { expiry, base, head, length };
 }
 
 /**
@@ -60,14 +102,19 @@ export function packSession(version: number, expiresAt: number | null, body: Uin
  * the next commit (expecting version 0) overwrites it with CAS.
  */
 export function unpackSession(value: Buffer): StoredBlob {
-  const tag = value[0];
-  if (tag === TAG_NO_EXPIRY && value.length >= 5) {
-    return { version: value.readUInt32BE(1), expiresAt: null, body: value.subarray(5) };
-  }
-  if (tag === TAG_EXPIRY && value.length >= 11) {
-    return { version: value.readUInt32BE(1), expiresAt: value.readUIntBE(5, 6), body: value.subarray(11) };
-  }
-  return { version: 0, expiresAt: null, body: value };
+  const at = layout(value);
+  if (!at) return { version: 0, expiresAt: null, body: value };
+  return {
+    version: value.readUInt32BE(1),
+    expiresAt: at.expiry ? value.readUIntBE(5, 6) : null,
+    body: value.subarray(at.head),
+  };
+}
+
+/** The outbox section of a stored session (empty when it has none). */
+export function outboxSectionOf(value: Buffer | undefined): Buffer {
+  const at = value ? layout(value) : null;
+  return value && at && at.length > 0 ? value.subarray(at.base + 4, at.head) : EMPTY_SECTION;
 }
 
 /** A lease item holds its fencing token and the expiry it was granted with, as ASCII. */

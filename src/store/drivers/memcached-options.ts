@@ -18,6 +18,13 @@ export interface MemcachedDriverOptions {
   itemSizeMax?: number;
   /** Extra CAS attempts when the CAS value changed but the session version did not. Default 3. */
   casRetries?: number;
+  /** How long a finished reply (outbox entry) and its provider id item are kept. Default 7 days. */
+  outboxRetentionMs?: number;
+  /**
+   * Outbox index lines younger than this are kept even when their user has nothing pending (a
+   * commit appends its line just before its CAS lands). Default 60,000 ms.
+   */
+  outboxIndexGraceMs?: number;
   /**
    * Builds the client of one server (to inject your own). It must keep one connection per server:
    * the driver relies on commands issued together being answered in order on one socket.
@@ -46,6 +53,7 @@ export type MemcachedDriver = Driver & {
 
 export const MEMCACHED_WARNINGS: readonly string[] = [
   '[chatstate] [memcached] memcached may evict sessions, leases and claims under memory pressure and loses all of them on restart: give it enough memory that `stats` evictions stay 0, and keep state you cannot lose in SQLite or Redis.',
+  '[chatstate] [memcached] pending replies (the outbox) live inside the session item and its index in evictable items: an eviction, a restart or a session that expires loses replies not yet delivered, and status updates of finished replies can be evicted too. Use SQLite or Redis when every reply must survive.',
   '[chatstate] [memcached] memcached cannot list keys or publish changes: SessionStore.list() and subscribe() throw CAPABILITY_MISSING (use SQLite or Redis for admin listing and change events).',
 ];
 
@@ -63,5 +71,6 @@ export function memcachedCapabilities(itemSizeMax = 1_048_576): DriverCapabiliti
     evicts: true,
     maxValueBytes: itemSizeMax - ITEM_RESERVE - SESSION_HEADER_BYTES,
     ttlResolutionMs: 1000,
+    outbox: true,
   };
 }

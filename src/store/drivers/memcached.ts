@@ -7,6 +7,7 @@ import {
   packLease,
   packQuarantine,
   packSession,
+  SESSION_HEADER_BYTES,
   transitionClaimKey,
   unpackLease,
   unpackQuarantine,
@@ -20,6 +21,7 @@ import {
   type MemcachedMetrics,
   memcachedCapabilities,
 } from './memcached-options.js';
+import { commitSection, memcachedOutbox } from './memcached-outbox.js';
 import { HashRing } from './memcached-ring.js';
 
 export type { MemcachedDriver, MemcachedDriverOptions, MemcachedMetrics } from './memcached-options.js';
@@ -119,7 +121,12 @@ export function memcachedDriver(options: MemcachedDriverOptions): MemcachedDrive
     // write. Memcached has no multi-key transaction, so the lease check is not (docs/memcached.md).
     const claim = req.claim;
     const tKey = claim ? transitionClaimKey(req.key, claim.key) : undefined;
-    const [items] = await roundTrip([node.gets([...(fenced ? [lKey] : []), sKey, ...(tKey ? [tKey] : [])])]);
+    // Replies: the user's index line is appended before the CAS below, in this same round trip.
+    const listed = req.outbox?.length ? outbox.listUser(req.key, req.now) : true;
+    const [items] = await roundTrip([
+      node.gets([...(fenced ? [lKey] : []), sKey, ...(tKey ? [tKey] : [])]),
+      listed,
+    ]);
     // Claimed since begin: another worker processed this message; the store's retry reports a duplicate.
     if (tKey && items.has(tKey)) return { status: 'conflict' };
     const leaseItem = items.get(lKey);
@@ -132,13 +139,28 @@ export function memcachedDriver(options: MemcachedDriverOptions): MemcachedDrive
     if (versionOf(current) !== req.expectVersion) return { status: 'conflict' };
     const recordClaim = () => (claim && tKey ? node.store('add', tKey, EMPTY, exptime(claim.ttlMs)) : false);
     let version = req.expectVersion;
+    if (!req.change && req.outbox?.length) throw new TypeError('memcached: replies come with a change');
     if (req.change) {
       if (req.change.kind !== 'blob') throw new TypeError('memcached driver stores blobs');
       version += 1;
-      const value = packSession(version, req.change.expiresAt, req.change.body);
-      const ttl = sessionExptime(req.change.expiresAt, req.now);
+      const { body, expiresAt } = req.change;
+      const ttl = sessionExptime(expiresAt, req.now);
+      // Pending replies live in the session value: the stored ones are carried over, the new added.
+      const valueFor = (item: typeof current) => {
+        const value = packSession(
+          version,
+          expiresAt,
+          body,
+          commitSection(item?.value, req.key, req.outbox, req.now),
+        );
+        if (value.length > (capabilities.maxValueBytes ?? Number.POSITIVE_INFINITY) + SESSION_HEADER_BYTES)
+          tooLarge(req.key, value.length);
+        return value;
+      };
       const write = (item: typeof current) =>
-        item ? node.store('cas', sKey, value, ttl, item.cas) : node.store('add', sKey, value, ttl);
+        item
+          ? node.store('cas', sKey, valueFor(item), ttl, item.cas)
+          : node.store('add', sKey, valueFor(item), ttl);
       // Write and claim go out together (one round trip); the claim is taken back if the write loses.
       let [written, claimAdded] = await roundTrip([write(current), recordClaim()]);
       for (let retry = 0; !written && retry < casRetries; retry++) {
@@ -162,6 +184,16 @@ export function memcachedDriver(options: MemcachedDriverOptions): MemcachedDrive
     if (req.release && fenced && leaseItem) node.storeNoReply('cas', lKey, EMPTY, EXPIRE_NOW, leaseItem.cas);
     return { status: 'ok', version };
   }
+
+  const outbox = memcachedOutbox({
+    nodeFor,
+    roundTrip,
+    casRetries,
+    retentionMs: options.outboxRetentionMs ?? 7 * DAY,
+    indexGraceMs: options.outboxIndexGraceMs ?? 60_000,
+    graceMs,
+    maxValueBytes: capabilities.maxValueBytes ?? 1_048_576,
+  });
 
   async function readLease(key: string) {
     const [items] = await roundTrip([nodeFor(key).gets([itemKey('l', key)])]);
@@ -197,6 +229,13 @@ export function memcachedDriver(options: MemcachedDriverOptions): MemcachedDrive
       return { roundTrips: counters.roundTrips, requests, noReplies, casRetries: counters.casRetries };
     },
     serverFor: (key) => ring.serverFor(key),
+    // Pending replies inside the session value, finished ones in items with a TTL (memcached-outbox.ts).
+    outbox: {
+      pending: (before, limit) => (assertOpen(), outbox.pending(before, limit)),
+      update: (id, change, now) => (assertOpen(), outbox.update(id, change, now)),
+      byProviderId: (providerId) => (assertOpen(), outbox.byProviderId(providerId)),
+      forUser: (user, limit) => (assertOpen(), outbox.forUser(user, limit)),
+    },
     begin,
     commit,
 
@@ -275,6 +314,14 @@ export function memcachedDriver(options: MemcachedDriverOptions): MemcachedDrive
       for (const node of nodes.values()) node.close();
     },
   };
+}
+
+function tooLarge(key: string, size: number): never {
+  throw new ChatstateError(
+    'SESSION_TOO_LARGE',
+    `session ${key} with its pending replies would be a ${size}-byte memcached item, over the item limit: nothing was stored. Deliver or shorten replies, or raise memcached -I (itemSizeMax).`,
+    { component: 'memcached', details: { size } },
+  );
 }
 
 /**

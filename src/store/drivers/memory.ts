@@ -40,6 +40,7 @@ const capabilities: DriverCapabilities = {
   evicts: true,
   maxValueBytes: null,
   ttlResolutionMs: 1,
+  outbox: true,
 };
 
 /**

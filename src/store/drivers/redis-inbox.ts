@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { ChatstateError } from '../../errors.js';
 import type { InboxDriver, InboxEntry } from '../contract.js';
-import type { LuaScript } from '../lua/generated/scripts.js';
 import { INBOX_SHARDS, inboxKeys, inboxShardKeys, inboxShardOf } from './redis-keys.js';
+import { callStep, runPhases, type Step } from './redis-phases.js';
 import { LUA_SCRIPTS, type RedisClient } from './redis-scripts.js';
 
 /**
@@ -31,59 +30,14 @@ import { LUA_SCRIPTS, type RedisClient } from './redis-scripts.js';
  * in parallel over the nodes, because the order across nodes is only kept by waiting.
  */
 
-type Step = { script: LuaScript; keys: string[]; args: string[] } | { command: string; args: string[] };
-
 const S = LUA_SCRIPTS;
 
 export function redisInbox(client: RedisClient, prefix: string): InboxDriver {
   const shard = (n: number) => inboxShardKeys(prefix, n);
   const shardOfUser = (user: string) => shard(inboxShardOf(user));
 
-  const call = async (step: Step): Promise<unknown> => {
-    if ('command' in step) return client.call(step.command, ...step.args);
-    const { script, keys, args } = step;
-    try {
-      return await client.call('evalsha', script.sha1, keys.length, ...keys, ...args);
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return client.call('eval', script.source, keys.length, ...keys, ...args);
-    }
-  };
-
-  /** Runs phases in order: one pipeline on a single server, phase after phase on a cluster. */
-  const run = async (phases: Step[][]): Promise<unknown[][]> => {
-    if (client.isCluster) {
-      const out: unknown[][] = [];
-      for (const phase of phases) out.push(await Promise.all(phase.map(call)));
-      return out;
-    }
-    const steps = phases.flat();
-    const exec = async (load: boolean) => {
-      const pipeline = (client as Redis).pipeline();
-      for (const step of steps) {
-        if ('command' in step) pipeline.call(step.command, ...step.args);
-        else if (load)
-          pipeline.call('eval', step.script.source, step.keys.length, ...step.keys, ...step.args);
-        else pipeline.call('evalsha', step.script.sha1, step.keys.length, ...step.keys, ...step.args);
-      }
-      return (await pipeline.exec()) ?? [];
-    };
-    let replies = await exec(false);
-    // After a restart or SCRIPT FLUSH: run the whole pipeline again with EVAL (which loads the
-    // scripts), so the steps still run in order. Every step is idempotent.
-    if (replies.some(([e]) => e instanceof Error && e.message.startsWith('NOSCRIPT')))
-      replies = await exec(true);
-    const failed = replies.find(([e]) => e);
-    if (failed) throw failed[0];
-    const values = replies.map(([, value]) => value);
-    const out: unknown[][] = [];
-    let at = 0;
-    for (const phase of phases) {
-      out.push(values.slice(at, at + phase.length));
-      at += phase.length;
-    }
-    return out;
-  };
+  const call = (step: Step) => callStep(client, step);
+  const run = (phases: Step[][]) => runPhases(client, phases);
 
   const byShard = (users: Iterable<string>): Map<number, string[]> => {
     const groups = new Map<number, string[]>();

@@ -11,12 +11,21 @@ import { ChatstateError } from '../../errors.js';
  *   {cs:12025550123}:q:<t>:<r>  hash   a quarantined record (raw bytes, reason, time)
  *   {cs:12025550123}:i          zset   webhook inbox order: score = provider timestamp, member = <seq>:<id>
  *   {cs:12025550123}:ip         hash   webhook inbox bodies: <id> -> <seq><payload>, '' -> last seq
+ *   {cs:12025550123}:o          zset   reply outbox: every entry, member = <version>:<n>, score = created (ms)
+ *   {cs:12025550123}:oq         zset   reply outbox: the pending entries only (same members)
+ *   {cs:12025550123}:o:<v>:<n>  hash   one reply: payload, state, attempts, provider id, error, times
  *
  * The index of users with waiting inbox entries is split in INBOX_SHARDS shards, each its own slot
  * (`#` cannot occur in a user id, so no session key can collide with them):
  *
  *   {cs:#inbox:<n>}             zset   user key -> time first listed (ms)
  *   {cs:#inbox:<n>}:t           hash   user key -> token of the last add (see inboxList.lua)
+ *   {cs:#outbox:<n>}            zset   users with pending replies -> time first listed (ms)
+ *   {cs:#outbox:<n>}:t          hash   user key -> server time (ms) of the last listing (outboxUnlist.lua)
+ *
+ * A provider message id (wamid) points to its reply with a global key, in its own slot:
+ *
+ *   cs:#w:<wamid>               string the reply's entry id (status webhooks)
  *
  * Standalone claims (`store.claim(key)`) are single keys and use the claim key as it is.
  */
@@ -101,4 +110,34 @@ export function inboxShardOf(key: string): number {
     h = Math.imul(h, 0x01000193) >>> 0;
   }
   return h % INBOX_SHARDS;
+}
+
+export interface OutboxKeys {
+  /** Sorted set of every reply of the user (forUser, newest first). */
+  all: string;
+  /** Sorted set of the user's pending replies (recovery). */
+  pending: string;
+}
+
+export function outboxKeys(key: string): OutboxKeys {
+  const { hash } = sessionKeys(key); // refuses braces
+  return { all: `${hash}:o`, pending: `${hash}:oq` };
+}
+
+/** The hash of one reply; `member` is `<version>:<n>`, the end of its entry id. */
+export function outboxEntryKey(key: string, member: string): string {
+  return `{${key}}:o:${member}`;
+}
+
+/** Shards of the index of users with pending replies (fixed: changing it would orphan listings). */
+export const OUTBOX_SHARDS = 16;
+
+export function outboxShardKeys(prefix: string, shard: number): InboxShardKeys {
+  const tag = `{${prefix}#outbox:${shard}}`;
+  return { index: tag, tokens: `${tag}:t` };
+}
+
+/** Global key from a provider message id (wamid) to its reply's entry id. */
+export function providerIdKey(prefix: string, providerId: string): string {
+  return `${prefix}#w:${providerId}`;
 }

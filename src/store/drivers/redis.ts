@@ -20,6 +20,7 @@ import { type ErrorScope, isConnectionError, storeError } from './redis-errors.j
 import { ChangeFeed } from './redis-events.js';
 import { redisInbox } from './redis-inbox.js';
 import { quarantineKey, sessionKeys, transitionClaimKey } from './redis-keys.js';
+import { OUTBOX_RETENTION_MS, OUTBOX_UNLIST_AFTER_MS, redisOutbox } from './redis-outbox.js';
 import { PendingReleases } from './redis-release.js';
 import { scanSessions } from './redis-scan.js';
 import { LUA_SCRIPTS, loadScripts, type RedisClient, runScript, type ScriptArg } from './redis-scripts.js';
@@ -33,7 +34,7 @@ export interface RedisDriverOptions {
   /**
    * `redis://[user:password@]host:port/db`, `rediss://…` (TLS) or `redis+cluster://host:port,host:port`.
    * Query options: `prefix`, `timeout` (command timeout, ms), `connectTimeout` (ms), `grace` (ms),
-   * `events=0`, `quarantineTtl` (ms). Default `redis://127.0.0.1:6379`. Ignored when `client` is given.
+   * `events=0`, `quarantineTtl` (ms), `outboxRetention` (ms). Default `redis://127.0.0.1:6379`. Ignored when `client` is given.
    */
   url?: string;
   /**
@@ -58,6 +59,13 @@ export interface RedisDriverOptions {
   quarantineTtlMs?: number;
   /** TLS options for `rediss://` (CA, client certificate…). */
   tls?: ConnectionOptions;
+  /** How long a reply (outbox entry) is kept after its last change. Default 7 days. */
+  outboxRetentionMs?: number;
+  /**
+   * Redis Cluster: how old a listing of a user with no pending reply must be before recovery
+   * removes it from the outbox index (a commit lists its user just before it lands). Default 60,000 ms.
+   */
+  outboxUnlistAfterMs?: number;
 }
 
 /** The Redis driver: the contract plus what operations and metrics need. */
@@ -93,6 +101,7 @@ export async function redisDriver(options: RedisDriverOptions = {}): Promise<Red
   const graceMs = options.expiredGraceMs ?? param('grace', 60_000);
   const quarantineTtlMs = options.quarantineTtlMs ?? param('quarantineTtl', 30 * DAY);
   const events = options.events ?? target?.params.get('events') !== '0';
+  const outboxRetentionMs = options.outboxRetentionMs ?? param('outboxRetention', OUTBOX_RETENTION_MS);
   const channel = events ? `${prefix}events` : '';
 
   let client: RedisClient;
@@ -140,6 +149,7 @@ export async function redisDriver(options: RedisDriverOptions = {}): Promise<Red
     evicts: profile.evicts,
     maxValueBytes: 512 * 1024 * 1024,
     ttlResolutionMs: 1,
+    outbox: true,
   };
   const feed = new ChangeFeed(
     () =>
@@ -188,11 +198,29 @@ export async function redisDriver(options: RedisDriverOptions = {}): Promise<Red
   };
 
   const argOptions = { graceMs, channel };
+  const outbox = redisOutbox(client, prefix, {
+    retentionMs: outboxRetentionMs,
+    unlistAfterMs: options.outboxUnlistAfterMs ?? OUTBOX_UNLIST_AFTER_MS,
+  });
   const commit = async (req: CommitRequest): Promise<CommitResult> => {
     const k = sessionKeys(req.key);
     const keys = [k.hash, k.history, k.lease];
     if (req.claim) keys.push(transitionClaimKey(req.key, req.claim.key));
-    const reply = (await call('commit', LUA_SCRIPTS.commit, keys, commitArgs(req, argOptions))) as number[];
+    const args = commitArgs(req, argOptions);
+    if (req.outbox?.length) {
+      // The replies ride in the same script call as the state change (commit.lua).
+      const parts = outbox.commitParts(req, req.claim !== undefined);
+      keys.push(...parts.keys);
+      args.push(...parts.args);
+      if (cluster) {
+        try {
+          await outbox.beforeCommit(req);
+        } catch (error) {
+          throw storeError(error, 'outbox listing', scope);
+        }
+      }
+    }
+    const reply = (await call('commit', LUA_SCRIPTS.commit, keys, args)) as number[];
     if (reply[0] === 0) return { status: 'ok', version: req.expectVersion + (req.change ? 1 : 0) };
     return { status: reply[0] === 2 ? 'lease_lost' : 'conflict' };
   };
@@ -212,6 +240,13 @@ export async function redisDriver(options: RedisDriverOptions = {}): Promise<Red
       peek: op('inbox peek', inbox.peek),
       remove: op('inbox remove', inbox.remove),
       users: op('inbox users', inbox.users),
+    },
+    // The reply outbox (redis-outbox.ts): entries written by commit.lua with the state change.
+    outbox: {
+      pending: op('outbox pending', outbox.pending),
+      update: op('outbox update', outbox.update),
+      byProviderId: op('outbox byProviderId', outbox.byProviderId),
+      forUser: op('outbox forUser', outbox.forUser),
     },
     begin: (req) => begin(req),
     commit,

@@ -36,6 +36,7 @@ const capabilities: DriverCapabilities = {
   ttlResolutionMs: 1,
   // Taking a lease in begin would make every transition two write transactions (about 2x the cost).
   transitionLease: 'check',
+  outbox: true,
 };
 
 type SessionRow = { v: number; e: number | null; d: Uint8Array };

@@ -3,7 +3,13 @@
 -- KEYS[1]  session hash      {<key>}
 -- KEYS[2]  history list      {<key>}:h
 -- KEYS[3]  lease             {<key>}:l
--- KEYS[4]  transition claim  {<key>}:c:<claim key>   (only when ARGV[4] ~= '')
+-- KEYS[4]  transition claim  {<key>}:c:<claim key>   (only read when ARGV[4] ~= ''; any name otherwise)
+-- Only when the commit records replies (outbox entries, n = ARGV[#ARGV]):
+-- KEYS[5]  user's replies    {<key>}:o    sorted set: member = <version>:<n>, score = created (ms)
+-- KEYS[6]  pending replies   {<key>}:oq   sorted set, same members, only while pending
+-- KEYS[7]  index shard       {<prefix>#outbox:<s>}    (single server only: #KEYS == 8 + n)
+-- KEYS[8]  listing tokens    {<prefix>#outbox:<s>}:t  (single server only)
+-- KEYS[#KEYS-n+1..#KEYS]     entry hashes {<key>}:o:<version>:<n>
 -- ARGV[1]  expected version (0: the session does not exist)
 -- ARGV[2]  lease token the writer holds, '' for none
 -- ARGV[3]  '1': release the lease after the commit
@@ -18,6 +24,8 @@
 -- ARGV[12..14] counts of: fields to set (the version included), fields to delete, counters
 -- ARGV[15..] set pairs (name, value) starting with ('v', ARGV[5]), deleted names, counter pairs
 --          (name, step), history entries
+-- then, only with replies: pairs (member, payload) of each entry, the user key, the time (ms), the
+--          retention (ms), and last the number of entries n
 -- Reply: {0} ok | {1} conflict (version moved, claim already taken, not a session) | {2} lease lost
 if ARGV[2] ~= '' and redis.call('GET', KEYS[3]) ~= ARGV[2] then
   return {2}
@@ -100,6 +108,35 @@ if ARGV[5] ~= '' then
   end
   if ARGV[10] ~= '' then
     redis.call('PUBLISH', ARGV[10], ARGV[11] .. ARGV[5] .. ',"type":"commit"}')
+  end
+end
+
+-- Replies produced by the transition: recorded here, so they exist exactly when the state change does.
+if #KEYS > 4 then
+  local n = tonumber(ARGV[#ARGV])
+  local retention = ARGV[#ARGV - 1]
+  local now = ARGV[#ARGV - 2]
+  local user = ARGV[#ARGV - 3]
+  local base = #ARGV - 4 - 2 * n
+  local entries = #KEYS - n
+  -- Members older than the retention belong to entries that have expired.
+  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', '(' .. (tonumber(now) - tonumber(retention)))
+  for i = 1, n do
+    local member = ARGV[base + 2 * i - 1]
+    local entry = KEYS[entries + i]
+    if redis.call('EXISTS', entry) == 0 then
+      redis.call('HSET', entry, 'p', ARGV[base + 2 * i], 's', 'pending', 'a', '0', 'c', now, 'u', now)
+      redis.call('PEXPIRE', entry, retention)
+      redis.call('ZADD', KEYS[5], now, member)
+      redis.call('ZADD', KEYS[6], now, member)
+    end
+  end
+  redis.call('PEXPIRE', KEYS[5], retention)
+  redis.call('PEXPIRE', KEYS[6], retention)
+  if #KEYS == 8 + n then
+    local t = redis.call('TIME')
+    redis.call('HSET', KEYS[8], user, t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000)))
+    redis.call('ZADD', KEYS[7], 'NX', now, user)
   end
 end
 
