@@ -14,7 +14,7 @@ export const benchCommand = defineCommand({
   meta: {
     name: 'bench',
     description:
-      'Measure a store on your session shape: us per transition, transitions/s, round trips, bytes per session, capacity. Writes only under a bench:<random>: prefix and deletes it at the end. Exit 0, 2 error.',
+      'Measure a store on your session shape: us per transition, transitions/s, round trips, bytes per session, capacity. Writes only under a bench:<random>: prefix and deletes it at the end. Exit 0, 2 error, 130 interrupted.',
   },
   args: {
     store: storeArg,
