@@ -8,6 +8,7 @@ import { concurrent, type Step, sequential, untimed, type Workload } from './mea
 import { type BenchOptions, ROUND_TRIP_SAMPLE } from './options.js';
 import { type BytesFigure, probeFor, type RoundTripFigure, type StoreProbe } from './probe.js';
 import type { Progress } from './progress.js';
+import { num } from './report.js';
 import { type BenchShape, stepShape, writeShape } from './session-shape.js';
 import type { PhaseResult } from './stats.js';
 import { messageIds, userIds } from './workload.js';
@@ -203,7 +204,7 @@ function realPrefix(store: SessionStore): string {
 }
 
 function phaseSummary(p: PhaseResult): string {
-  return `${p.transitions.toLocaleString('en-US')} transitions in ${seconds(p.seconds * 1000)}, p50 ${p.p50Us.toFixed(1)} us, ${Math.round(p.perSecond).toLocaleString('en-US')}/s`;
+  return `${p.transitions.toLocaleString('en-US')} transitions in ${seconds(p.seconds * 1000)}, p50 ${num(p.p50Us)} us, ${num(p.perSecond)}/s`;
 }
 
 function seconds(ms: number): string {
