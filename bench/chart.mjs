@@ -1,7 +1,8 @@
 // Draws bench/results/<kind>.svg from the newest bench/results/<date>-<kind>.json of each kind
 // (stores, scale, webhook, e2e, sends); kinds without a results file are skipped.
-// usage: node bench/chart.mjs [--in DIR] [--out DIR] [--quick]   (--quick is accepted and ignored, so
-// the whole-suite runner can pass it to every part)
+// usage: node bench/chart.mjs [--in DIR] [--out DIR] [--no-write] [--quick]
+// --no-write renders every chart but writes none (a check); --quick is accepted and ignored, so the
+// whole-suite runner (bench/all.mjs) can pass it to every part.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,13 +20,13 @@ const { values: args } = parseArgs({
   allowNegative: true,
 });
 if (args.help) {
-  console.log('usage: node bench/chart.mjs [--in bench/results] [--out bench/results]');
+  console.log('usage: node bench/chart.mjs [--in bench/results] [--out bench/results] [--no-write]');
   process.exit(0);
 }
 
 const results = resolve(args.in ?? new URL('./results/', import.meta.url).pathname);
 const out = resolve(args.out ?? results);
-mkdirSync(out, { recursive: true });
+if (args.write !== false) mkdirSync(out, { recursive: true });
 const files = readdirSync(results);
 let failed = false;
 for (const [kind, build] of Object.entries(CHARTS)) {
@@ -44,8 +45,15 @@ for (const [kind, build] of Object.entries(CHARTS)) {
       console.error(`[chart] ${kind}: ${file} has no figure to draw, skipped`);
       continue;
     }
+    const svg = barChart(spec);
     const target = join(out, `${kind}.svg`);
-    writeFileSync(target, barChart(spec));
+    if (args.write === false) {
+      console.error(
+        `[chart] ${kind}: rendered ${svg.length.toLocaleString('en-US')} bytes from ${file} (--no-write)`,
+      );
+      continue;
+    }
+    writeFileSync(target, svg);
     console.error(`[chart] ${kind}: wrote ${target} from ${file}`);
   } catch (error) {
     failed = true;
