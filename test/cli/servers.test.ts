@@ -28,13 +28,13 @@ describe('on Redis', () => {
 
   it('session get / list / clear work across processes', async () => {
     const s = await openStore(redis.url);
-    await s.transition('5511999', (d) => d.goto('menu').set('n', 1));
+    await s.transition('5511999', (d) => void d.goto('menu').set('n', 1).send({ text: 'hello' }));
     await s.close();
     const got = await cli(['session', 'get', '5511999', '--store', redis.url, '--json']);
     expect(got.code).toBe(0);
     const out = JSON.parse(got.stdout);
     expect(out.session).toMatchObject({ node: 'menu', vars: { n: 1 } });
-    expect(out.outbox).toBeNull();
+    expect(out.outbox).toMatchObject([{ state: 'pending', envelope: { text: 'hello' } }]);
     const listed = await cli(['session', 'list', '--store', redis.url]);
     expect(listed.stdout.split('\n')).toContain('5511999');
     expect((await cli(['session', 'clear', '5511999', '--store', redis.url])).stdout).toBe(
@@ -51,16 +51,20 @@ describe('on Memcached', () => {
     expect(r.stderr).toContain('CAPABILITY_MISSING');
   });
 
-  it('doctor shows the driver warnings and the text view says there is no outbox', async () => {
+  it('doctor shows the driver warnings and the text view shows the outbox kept in the session value', async () => {
     const r = await cli(['doctor', '--store', memcached.url], { env });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('! [chatstate] [memcached] memcached may evict sessions');
     expect(r.stdout).toContain('list no');
     const s = await openStore(memcached.url);
-    await s.transition('u1', (d) => d.goto('x'));
+    await s.transition(
+      'u1',
+      (d) => void d.goto('x').send({ channel: 'cloud', message: { type: 'text', text: 'pending reply' } }),
+    );
     await s.close();
     const got = await cli(['session', 'get', 'u1', '--store', memcached.url]);
     expect(got.code).toBe(0);
-    expect(got.stdout).toContain('(this store keeps no outbox)');
+    expect(got.stdout).toContain('outbox    (latest 1, newest first)');
+    expect(got.stdout).toContain('pending reply');
   });
 });
