@@ -109,18 +109,22 @@ const throughput = (x) => n(x?.perSec) ?? n(x?.rps) ?? n(x?.opsPerSec) ?? n(x?.s
 /** bare/floor rows are floors, chatstate rows chatstate, diagnostics "other", the rest peers. */
 function toneOf(s) {
   const name = String(s.name ?? '');
+  const label = String(s.label ?? '');
   if (s.kind && s.kind in TONES) return s.kind;
-  if (name === 'bare' || name.startsWith('bare') || name.startsWith('floor')) return 'floor';
-  if (name === 'chatstate' || s.chatstate === true) return 'chatstate';
-  if (name.startsWith('ackpath') || name.startsWith('diag')) return 'other';
+  if (/^(bare|floor)/.test(name) || /^(bare|floor)/.test(label)) return 'floor';
+  if (name === 'chatstate' || s.chatstate === true || label.startsWith('chatstate')) return 'chatstate';
+  if (/^(ackpath|diag)/.test(name) || label.startsWith('diagnostic')) return 'other';
   return 'peer';
 }
+
+/** p99 in ms: `p99Ms`, or a closed-loop p99 in µs (the sends layout). */
+const p99MsOf = (x) => n(x?.p99Ms) ?? (n(x?.closedP99Us) === null ? null : x.closedP99Us / 1000);
 
 /** One bar per subject of a load run (webhook, e2e, sends): its throughput, p99 beside it. */
 function loadChart(results, file, { title, axisTitle, unit }) {
   const bars = (results.subjects ?? []).map((s) => {
     const v = throughput(s.summary);
-    const p99 = n(s.summary?.p99Ms);
+    const p99 = p99MsOf(s.summary);
     return {
       label: s.label ?? s.name,
       value: v,
@@ -134,11 +138,13 @@ function loadChart(results, file, { title, axisTitle, unit }) {
     subtitle: subtitle(results, file),
     axisTitle,
     legend: [
-      { label: 'chatstate', color: TONES.chatstate },
-      { label: 'peer', color: TONES.peer },
-      { label: 'floor (bare)', color: TONES.floor },
-      ...(bars.some((b) => b.tone === 'other') ? [{ label: 'diagnostic', color: TONES.other }] : []),
-    ],
+      { tone: 'chatstate', label: 'chatstate' },
+      { tone: 'peer', label: 'peer' },
+      { tone: 'floor', label: 'floor (bare)' },
+      { tone: 'other', label: 'diagnostic' },
+    ]
+      .filter((k) => bars.some((b) => b.tone === k.tone))
+      .map((k) => ({ label: k.label, color: TONES[k.tone] })),
     groups: [{ bars }],
     notes: [`${unit}: median of ${results.config?.rounds ?? '?'} rounds. Higher is better.`],
   };
