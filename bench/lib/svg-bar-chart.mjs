@@ -29,6 +29,23 @@ function fit(label, width, size) {
   return `${label.slice(0, keep)}…`;
 }
 
+/** `value` broken at spaces into lines that fit `width` px at `size` px (a long word gets its own line). */
+function wrap(value, width, size) {
+  const lines = [];
+  let line = '';
+  for (const word of String(value).split(' ')) {
+    const next = line ? `${line} ${word}` : word;
+    if (line && textWidth(next, size) > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = next;
+    }
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
 /**
  * @param {object} spec
  * @param {string} spec.title
@@ -78,9 +95,12 @@ export function barChart(spec) {
   for (const group of groups) {
     if (group.label) {
       y += 14;
+      const label = fit(group.label, width - 2 * PAD, 12);
+      // A header may run into the plot: a white box keeps the gridlines from crossing its letters.
       rows.push(
-        el('text', { x: PAD, y, 'font-size': 12, 'font-weight': 'bold', fill: INK }, text(group.label)),
+        el('rect', { x: PAD - 2, y: y - 12, width: textWidth(label, 12) + 8, height: 16, fill: '#ffffff' }),
       );
+      rows.push(el('text', { x: PAD, y, 'font-size': 12, 'font-weight': 'bold', fill: INK }, text(label)));
       y += 6;
     }
     for (const bar of group.bars) {
@@ -116,11 +136,13 @@ export function barChart(spec) {
   }
   const plotBottom = y;
 
+  // Drawn under the rows: gridlines, tick labels, the left axis line. Over them: the rest of the axis.
+  const grid = [];
   const axis = [];
   for (const t of scale.ticks) {
     const x = scale.at(t);
-    axis.push(el('line', { x1: x, y1: plotTop, x2: x, y2: plotBottom, stroke: GRID, 'stroke-width': 1 }));
-    axis.push(
+    grid.push(el('line', { x1: x, y1: plotTop, x2: x, y2: plotBottom, stroke: GRID, 'stroke-width': 1 }));
+    grid.push(
       el(
         'text',
         { x, y: plotBottom + 14, 'font-size': 10, 'text-anchor': 'middle', fill: MUTED },
@@ -129,7 +151,7 @@ export function barChart(spec) {
     );
   }
   axis.push(el('line', { x1: x0, y1: plotBottom, x2: x1, y2: plotBottom, stroke: MUTED, 'stroke-width': 1 }));
-  axis.push(el('line', { x1: x0, y1: plotTop, x2: x0, y2: plotBottom, stroke: MUTED, 'stroke-width': 1 }));
+  grid.push(el('line', { x1: x0, y1: plotTop, x2: x0, y2: plotBottom, stroke: MUTED, 'stroke-width': 1 }));
   y = plotBottom + 32;
   axis.push(
     el(
@@ -138,9 +160,9 @@ export function barChart(spec) {
       text(`${spec.axisTitle}${spec.log ? ' (log scale)' : ''}`),
     ),
   );
-  for (const note of spec.notes ?? []) {
-    y += 16;
-    axis.push(el('text', { x: PAD, y, 'font-size': 11, fill: MUTED }, text(fit(note, width - 2 * PAD, 11))));
+  for (const line of (spec.notes ?? []).flatMap((note) => wrap(note, width - 2 * PAD, 11))) {
+    y += 15;
+    axis.push(el('text', { x: PAD, y, 'font-size': 11, fill: MUTED }, text(line)));
   }
   const height = Math.ceil(y + PAD);
 
@@ -158,8 +180,8 @@ export function barChart(spec) {
     el('title', {}, text(spec.title)),
     el('rect', { x: 0, y: 0, width, height, fill: '#ffffff' }),
     head,
-    axis.slice(0, scale.ticks.length * 2),
+    grid,
     rows,
-    axis.slice(scale.ticks.length * 2),
+    axis,
   )}\n`;
 }
