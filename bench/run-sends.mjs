@@ -4,7 +4,7 @@
 // bare fetch and a bare node:http POST of the same body (the floors), and the runtime's Deliverer
 // path (outbox -> client). Subjects alternate round by round; figures are medians of the rounds.
 // usage: node bench/run-sends.mjs [--rounds 3] [--duration 5] [--concurrency 256] [--numbers 100]
-//        [--rate 500] [--only client,deliverer,fetch,http] [--quick] [--write | --no-write]
+//        [--rate 500] [--only client,client-fetch,deliverer,fetch,http] [--quick] [--write | --no-write]
 // dist/ must be built first (node scripts/build.mjs). See docs/benchmarks.md, "Outbound sends".
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -38,7 +38,7 @@ const { values: args } = parseArgs({
 
 if (args.help) {
   console.log(`usage: node bench/run-sends.mjs [--rounds 3] [--duration 5] [--warmup 1] [--concurrency 256]
-       [--numbers 100] [--users 10000] [--rate 500] [--sink-rate 80] [--only client,deliverer,fetch,http]
+       [--numbers 100] [--users 10000] [--rate 500] [--sink-rate 80] [--only client,client-fetch,deliverer,fetch,http]
        [--quick] [--write | --no-write]
 Closed loop (--concurrency sends outstanding) for throughput, then an open loop at --rate sends/s
 for latency and CPU per send at the same offered load (the per-send overhead). A full run writes
@@ -180,6 +180,10 @@ const figure = {
   pass: client ? client.perSec >= 5000 && client.closedRateLimited + client.openRateLimited === 0 : null,
   overheadP50Us: client && floor ? client.openP50Us - floor.openP50Us : null,
   overheadCpuUs: client && floor ? client.openCpuUsPerSend - floor.openCpuUsPerSend : null,
+  // The client sends over node:http on Node, so the same-transport floor isolates its own work.
+  overheadVsHttpP50Us: client && summary.http ? client.openP50Us - summary.http.openP50Us : null,
+  overheadVsHttpCpuUs:
+    client && summary.http ? client.openCpuUsPerSend - summary.http.openCpuUsPerSend : null,
 };
 
 const results = {
@@ -277,7 +281,7 @@ function renderMarkdown(res) {
     '',
     f.perSec === null
       ? `- NOT RUN — ${f.title}`
-      : `- ${f.pass ? 'PASS' : 'MISS'} — ${f.title}: ${fmtNum(f.perSec)} sends/s (target ${f.target}); per-send overhead over a bare fetch at ${n(c.rate)}/s: ${fmtNum(f.overheadP50Us)} us of p50 latency, ${fmtNum(f.overheadCpuUs)} us of CPU`,
+      : `- ${f.pass ? 'PASS' : 'MISS'} — ${f.title}: ${fmtNum(f.perSec)} sends/s (target ${f.target}); per-send overhead over a bare fetch at ${n(c.rate)}/s: ${fmtNum(f.overheadP50Us)} us of p50 latency, ${fmtNum(f.overheadCpuUs)} us of CPU; over a bare node:http POST (same transport): ${fmtNum(f.overheadVsHttpP50Us)} us of p50 latency, ${fmtNum(f.overheadVsHttpCpuUs)} us of CPU`,
     '',
   ].join('\n');
 }

@@ -2,6 +2,7 @@
 // numbers[i % numbers.length] to user users[i % users.length] and resolves with
 // { ok: true } or { ok: false, code } (HTTP status or chatstate error code).
 import http from 'node:http';
+import { createNodeFetch } from '../../dist/channels/node/node-fetch.js';
 import { createCloudApiClient } from '../../dist/channels/whatsapp-cloud/client.js';
 import { Deliverer } from '../../dist/runtime/deliverer.js';
 import { cloudChannel } from '../../dist/runtime/outbound.js';
@@ -13,12 +14,17 @@ const TEXT = 'Nice to meet you, Ada Lovelace! What is your email address?';
 export const SENDERS = [
   {
     name: 'client',
-    label: 'chatstate Cloud API client (one per app, as serve creates it)',
-    what: 'createCloudApiClient({ baseUrl, accessToken }).send({ from, to, message }): validation, per-number 80/s limiter, pair queue, retry policy, fetch',
+    label: 'chatstate Cloud API client, node:http transport (as serve creates it)',
+    what: 'createCloudApiClient({ baseUrl, accessToken, fetch: createNodeFetch() }).send({ from, to, message }): validation, per-number 80/s limiter, pair queue, retry policy, node:http keep-alive',
+  },
+  {
+    name: 'client-fetch',
+    label: 'chatstate Cloud API client, global fetch (the default off Node)',
+    what: "the same client with its default transport, Node's global fetch (undici)",
   },
   {
     name: 'deliverer',
-    label: 'chatstate Deliverer -> Cloud API client (memory: outbox)',
+    label: 'chatstate Deliverer -> Cloud API client, node:http (memory: outbox)',
     what: 'the runtime path after a commit: Deliverer.deliver([reply]) -> cloudChannel -> client -> outbox update, on a memory: store (replies committed before the window)',
   },
   {
@@ -45,8 +51,12 @@ const wireBody = (to) =>
 
 export async function createSender(name, { baseUrl, numbers, users, concurrency, prepare }) {
   const pick = (i) => ({ from: numbers[i % numbers.length], to: users[i % users.length] });
-  if (name === 'client') {
-    const client = createCloudApiClient({ baseUrl, accessToken: TOKEN });
+  if (name === 'client' || name === 'client-fetch') {
+    const client = createCloudApiClient({
+      baseUrl,
+      accessToken: TOKEN,
+      ...(name === 'client' ? { fetch: createNodeFetch({ maxSockets: concurrency }) } : {}),
+    });
     return {
       send(i) {
         const { from, to } = pick(i);
@@ -59,7 +69,7 @@ export async function createSender(name, { baseUrl, numbers, users, concurrency,
     };
   }
   if (name === 'deliverer') {
-    const client = createCloudApiClient({ baseUrl, accessToken: TOKEN });
+    const client = createCloudApiClient({ baseUrl, accessToken: TOKEN, fetch: createNodeFetch() });
     const store = await openStore('memory:');
     let failed = 0;
     const deliverer = new Deliverer({

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createNodeFetch } from '../../src/channels/node/node-fetch.js';
 import { type CloudMessage, createCloudApiClient } from '../../src/channels/whatsapp-cloud/index.js';
 import { type FakeGraph, startFakeGraph } from '../support/fake-graph.js';
 
@@ -15,8 +16,16 @@ const PHONE_ID = '106540352242922';
 const USER = '16505551234';
 const envelope = { messaging_product: 'whatsapp', recipient_type: 'individual', to: USER };
 
+// Both transports: the global fetch (the default) and the node:http one `chatstate serve` uses.
+let transport: typeof fetch | undefined;
+
 function client() {
-  return createCloudApiClient({ baseUrl: graph.baseUrl, accessToken: graph.token, phoneNumberId: PHONE_ID });
+  return createCloudApiClient({
+    baseUrl: graph.baseUrl,
+    accessToken: graph.token,
+    phoneNumberId: PHONE_ID,
+    ...(transport ? { fetch: transport } : {}),
+  });
 }
 
 async function sent(message: CloudMessage, replyTo?: string): Promise<unknown> {
@@ -28,7 +37,14 @@ async function sent(message: CloudMessage, replyTo?: string): Promise<unknown> {
   return request?.body;
 }
 
-describe('Cloud API request bodies', () => {
+describe.each([
+  ['global fetch', () => undefined],
+  ['node:http transport', () => createNodeFetch()],
+])('Cloud API request bodies over %s', (_name, makeTransport) => {
+  beforeAll(() => {
+    transport = makeTransport();
+  });
+
   it('text, with and without preview_url, and as a reply (context.message_id)', async () => {
     expect(await sent({ type: 'text', text: 'Hello' })).toEqual({
       ...envelope,
