@@ -15,6 +15,7 @@ import { ACK_ONLY, createLoad, createUsers, SCRIPT } from './e2e/loadgen.mjs';
 import { renderE2eMarkdown } from './e2e/report.mjs';
 import { openSink } from './e2e/sink.mjs';
 import { machineInfo, sourceInfo } from './lib/machine.mjs';
+import { writeResultFiles } from './lib/result-files.mjs';
 import { fmtNum, median } from './lib/stats.mjs';
 import { load as autocannonLoad, chatstateCounters, cpuSeconds } from './webhook/measure.mjs';
 import { APP_SECRET, buildPool } from './webhook/pool.mjs';
@@ -380,14 +381,7 @@ const results = {
 const markdown = renderE2eMarkdown(results);
 console.log(markdown);
 if (write) {
-  const dir = new URL('./results/', import.meta.url);
-  mkdirSync(dir, { recursive: true });
-  const json = new URL(`${results.date}-e2e.json`, dir);
-  const md = new URL('latest-e2e.md', dir);
-  // Latency arrays are summarised already; keep the file small.
-  const round3 = (k, v) => (typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 1000) / 1000 : v);
-  writeFileSync(json, `${JSON.stringify(results, round3, 2)}\n`);
-  writeFileSync(md, markdown);
+  const [json, md] = writeResultFiles('e2e', results, markdown);
   log(`wrote ${json.pathname} and ${md.pathname}`);
 } else {
   log('partial run: nothing written (pass --write to keep it)');

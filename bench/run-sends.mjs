@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { phoneNumberIds } from './e2e/loadgen.mjs';
 import { openSink } from './e2e/sink.mjs';
 import { machineInfo, sourceInfo } from './lib/machine.mjs';
+import { writeResultFiles } from './lib/result-files.mjs';
 import { fmtNum, median } from './lib/stats.mjs';
 import { markdownTable } from './lib/table.mjs';
 import { userIds } from './lib/workload.mjs';
@@ -202,13 +203,7 @@ const results = {
 const markdown = renderMarkdown(results);
 console.log(markdown);
 if (write) {
-  const dir = new URL('./results/', import.meta.url);
-  mkdirSync(dir, { recursive: true });
-  const json = new URL(`${results.date}-sends.json`, dir);
-  const md = new URL('latest-sends.md', dir);
-  const round3 = (_, v) => (typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 1000) / 1000 : v);
-  writeFileSync(json, `${JSON.stringify(results, round3, 2)}\n`);
-  writeFileSync(md, markdown);
+  const [json, md] = writeResultFiles('sends', results, markdown);
   log(`wrote ${json.pathname} and ${md.pathname}`);
 } else {
   log('partial run: nothing written (pass --write to keep it)');

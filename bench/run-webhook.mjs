@@ -10,6 +10,7 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { machineInfo, sourceInfo } from './lib/machine.mjs';
+import { writeResultFiles } from './lib/result-files.mjs';
 import { fmtNum, median } from './lib/stats.mjs';
 import { markdownTable } from './lib/table.mjs';
 import { chatstateCounters, cpuSeconds, inboxBacklog, load, waitForEmptyInbox } from './webhook/measure.mjs';
@@ -272,13 +273,7 @@ const results = {
 const markdown = renderMarkdown(results);
 console.log(markdown);
 if (write) {
-  const dir = new URL('./results/', import.meta.url);
-  mkdirSync(dir, { recursive: true });
-  const json = new URL(`${results.date}-webhook.json`, dir);
-  const md = new URL('latest-webhook.md', dir);
-  const round3 = (_, v) => (typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 1000) / 1000 : v);
-  writeFileSync(json, `${JSON.stringify(results, round3, 2)}\n`);
-  writeFileSync(md, markdown);
+  const [json, md] = writeResultFiles('webhook', results, markdown);
   log(`wrote ${json.pathname} and ${md.pathname}`);
 } else {
   log('partial run: nothing written (pass --write to keep it)');

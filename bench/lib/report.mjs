@@ -1,5 +1,5 @@
 // Turns a finished run into the markdown the README/docs quote and the files under bench/results/.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeResultFiles } from './result-files.mjs';
 import { fmtNum, fmtRatio, speedup } from './stats.mjs';
 import { markdownTable } from './table.mjs';
 
@@ -237,12 +237,5 @@ export function renderMarkdown(results) {
 
 /** bench/results/<date>-stores.json and bench/results/latest-stores.md. */
 export function writeResults(results, dir) {
-  mkdirSync(dir, { recursive: true });
-  const json = new URL(`${results.date}-stores.json`, dir);
-  const md = new URL('latest-stores.md', dir);
-  // Three decimals are plenty for microseconds and bytes, and keep the file readable.
-  const round = (_, v) => (typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 1000) / 1000 : v);
-  writeFileSync(json, `${JSON.stringify(results, round, 2)}\n`);
-  writeFileSync(md, renderMarkdown(results));
-  return [json, md];
+  return writeResultFiles('stores', results, renderMarkdown(results), dir);
 }

@@ -1,6 +1,6 @@
 // Markdown and result files of the scale benchmark: bench/results/<date>-scale.json and
 // latest-scale.md, with the same header (command, commit, machine) as latest-stores.md.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeResultFiles } from '../lib/result-files.mjs';
 import { fmtNum, fmtRatio } from '../lib/stats.mjs';
 import { markdownTable } from '../lib/table.mjs';
 import { HISTORY_LIMIT } from '../lib/workload.mjs';
@@ -97,11 +97,5 @@ export function renderMarkdown(results) {
 
 /** bench/results/<date>-scale.json and bench/results/latest-scale.md. */
 export function writeResults(results, dir) {
-  mkdirSync(dir, { recursive: true });
-  const json = new URL(`${results.date}-scale.json`, dir);
-  const md = new URL('latest-scale.md', dir);
-  const round = (_, v) => (typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 1000) / 1000 : v);
-  writeFileSync(json, `${JSON.stringify(results, round, 2)}\n`);
-  writeFileSync(md, renderMarkdown(results));
-  return [json, md];
+  return writeResultFiles('scale', results, renderMarkdown(results), dir);
 }
