@@ -20,42 +20,31 @@ export function renderE2eMarkdown(res) {
     `Load: ${n(c.users)} virtual users spread over ${n(c.numbers)} business phone numbers (metadata.phone_number_id), ${n(c.concurrency)} in flight (closed loop: a user sends its next message when the first reply to the last one reached the sink), ${c.durationS} s windows after ${c.warmupS} s of warm-up, raw keep-alive HTTP/1.1 from the bench process (bench/e2e/raw-http.mjs). Each user alternates "reset" (2 replies) and a name (1 reply) in the lead-gen demo bot (\`${c.bot}\`); latency is webhook send -> first reply at the Graph API sink. The sink (${c.sink === 'child' ? 'its own process' : 'in the bench process'}) answers Meta's success body at once and enforces ${c.sinkRate} messages/s per phone number (130429). chatstate runs \`serve --bot ${c.bot}\` on a fresh sqlite: temp file per round with WHATSAPP_ACCESS_TOKEN (dummy) and WHATSAPP_API_URL at the sink, CHATSTATE_RATE_LIMIT=0. ${c.rounds} round(s), subjects alternating; figures are medians of the round figures.`,
     '',
   ];
+  // One row per subject that ran: the bare server under autocannon, the same server under this
+  // load generator (its ceiling), and chatstate (errors summed over every kind counted).
+  const row = (label, r, errors) => [
+    label,
+    fmtNum(r.perSec),
+    r.perRound.map(fmtNum).join(' / '),
+    fmtNum(r.p50Ms),
+    fmtNum(r.p99Ms),
+    n(errors),
+    fmtNum(r.serverCpuUsPerMessage),
+    pct(r.loaderCpuShare),
+  ];
   const rows = [];
-  if (bare)
-    rows.push([
-      'bare node:http + HMAC: acks/s, autocannon',
-      fmtNum(bare.perSec),
-      bare.perRound.map(fmtNum).join(' / '),
-      fmtNum(bare.p50Ms),
-      fmtNum(bare.p99Ms),
-      n(bare.errors),
-      fmtNum(bare.serverCpuUsPerMessage),
-      pct(bare.loaderCpuShare),
-    ]);
+  if (bare) rows.push(row('bare node:http + HMAC: acks/s, autocannon', bare, bare.errors));
   const lg = by.loadgen;
-  if (lg)
-    rows.push([
-      'bare node:http + HMAC: acks/s, this load generator (its ceiling)',
-      fmtNum(lg.perSec),
-      lg.perRound.map(fmtNum).join(' / '),
-      fmtNum(lg.p50Ms),
-      fmtNum(lg.p99Ms),
-      n(lg.errors),
-      fmtNum(lg.serverCpuUsPerMessage),
-      pct(lg.loaderCpuShare),
-    ]);
+  if (lg) rows.push(row('bare node:http + HMAC: acks/s, this load generator (its ceiling)', lg, lg.errors));
   const cs = by.chatstate;
   if (cs)
-    rows.push([
-      'chatstate serve + demo bot: messages/s, webhook -> reply',
-      fmtNum(cs.perSec),
-      cs.perRound.map(fmtNum).join(' / '),
-      fmtNum(cs.p50Ms),
-      fmtNum(cs.p99Ms),
-      n(cs.non200 + cs.timeouts + cs.duplicates + cs.missing + cs.rateLimited),
-      fmtNum(cs.serverCpuUsPerMessage),
-      pct(cs.loaderCpuShare),
-    ]);
+    rows.push(
+      row(
+        'chatstate serve + demo bot: messages/s, webhook -> reply',
+        cs,
+        cs.non200 + cs.timeouts + cs.duplicates + cs.missing + cs.rateLimited,
+      ),
+    );
   lines.push(
     markdownTable(
       [
