@@ -16,9 +16,10 @@ CREATE INDEX IF NOT EXISTS cs_inbox_user ON cs_inbox (k, at, seq);
 type Row = { id: string; k: string; at: number; p: string };
 
 /**
- * The webhook inbox in the same SQLite file as the sessions: one INSERT per message inside one
- * transaction per webhook, so acknowledging a delivery costs one WAL append. Synchronous, like
- * every better-sqlite3 call; sqlite.ts wraps it into the async InboxDriver.
+ * The webhook inbox in the same SQLite file as the sessions: one INSERT per message. Synchronous,
+ * like every better-sqlite3 call; sqlite.ts runs the writes inside its turn transaction
+ * (sqlite-turn.ts, so the deliveries of one event-loop turn share one WAL append) and wraps them
+ * into the async InboxDriver.
  */
 export function sqliteInbox(db: Database.Database) {
   db.exec(INBOX_SCHEMA_SQL);
@@ -32,19 +33,17 @@ export function sqliteInbox(db: Database.Database) {
   const users = db.prepare<[number, number], { k: string }>(
     'SELECT k FROM cs_inbox GROUP BY k HAVING MIN(added) < ? ORDER BY MIN(added) LIMIT ?',
   );
-  const addTx = db.transaction((entries: InboxEntry[], now: number) => {
-    let added = 0;
-    for (const e of entries) added += insert.run(e.id, e.user, e.at, now, e.payload).changes;
-    return added;
-  });
-  const removeTx = db.transaction((user: string, ids: string[]) => {
-    for (const id of ids) remove.run(user, id);
-  });
   return {
-    add: (entries: InboxEntry[], now: number): number => addTx.immediate(entries, now),
+    add: (entries: InboxEntry[], now: number): number => {
+      let added = 0;
+      for (const e of entries) added += insert.run(e.id, e.user, e.at, now, e.payload).changes;
+      return added;
+    },
     peek: (user: string, limit: number): InboxEntry[] =>
       peek.all(user, limit).map((r) => ({ id: r.id, user: r.k, at: r.at, payload: r.p })),
-    remove: (user: string, ids: string[]): void => removeTx.immediate(user, ids),
+    remove: (user: string, ids: string[]): void => {
+      for (const id of ids) remove.run(user, id);
+    },
     /** One entry, inside the caller's transaction (the commit that processed it). */
     removeOne: (user: string, id: string): void => void remove.run(user, id),
     users: (before: number, limit: number): string[] => users.all(before, limit).map((r) => r.k),

@@ -15,6 +15,7 @@ import type {
 import { sqliteInbox } from './sqlite-inbox.js';
 import { sqliteOutbox } from './sqlite-outbox.js';
 import { SCHEMA_SQL } from './sqlite-schema.js';
+import { sqliteTurn } from './sqlite-turn.js';
 
 export interface SqliteDriverOptions {
   /** Database file, or `:memory:`. Default `./data/chatstate.db` (the directory is created). */
@@ -45,12 +46,16 @@ type SessionRow = { v: number; e: number | null; d: Uint8Array };
  * The embedded default store: one SQLite file through better-sqlite3 (synchronous, the fastest
  * Node binding measured here). WAL with synchronous=NORMAL gives durable-on-checkpoint writes
  * without an fsync per commit; BEGIN IMMEDIATE plus a busy timeout makes several processes on one
- * file safe. Each `begin` and `commit` is one transaction.
+ * file safe. All calls of one event-loop turn share one transaction (sqlite-turn.ts): a write
+ * resolves once that transaction has committed.
  */
 export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
   const path = options.path ?? './data/chatstate.db';
   const db = openDatabase(path, options.busyTimeoutMs ?? 5000);
   const sweepBatch = options.sweepBatch ?? 5000;
+  const turn = sqliteTurn(db, path === ':memory:' ? null : resolve(path), (error) =>
+    wrapSqliteError(error, path),
+  );
 
   const q = {
     claimGet: db.prepare<[string], { e: number }>('SELECT e FROM cs_claims WHERE k = ?'),
@@ -118,7 +123,8 @@ export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
   const toRecord = (row: SessionRow | undefined): StoredBlob | null =>
     row ? { version: row.v, expiresAt: row.e, body: row.d } : null;
 
-  const beginTx = db.transaction((req: BeginRequest): BeginResult => {
+  // The bodies below run inside the turn's transaction (sqlite-turn.ts), never on their own.
+  const beginBody = (req: BeginRequest): BeginResult => {
     if (req.claimKey !== undefined && claimed(req.claimKey, req.now)) return { status: 'duplicate' };
     let lease: LeaseGrant | null = null;
     if (req.checkLease) {
@@ -132,7 +138,7 @@ export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
       lease = grant(req.key, req.lease.ttlMs, req.now, current?.t);
     }
     return { status: 'ok', lease, record: toRecord(q.sessionGet.get(req.key)) };
-  });
+  };
 
   const beginRead = (req: BeginRequest): BeginResult => {
     const row = q.beginRead.get(req.claimKey ?? '', req.key, req.key) as NonNullable<
@@ -149,7 +155,7 @@ export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
   const outbox = sqliteOutbox(db);
   const inbox = sqliteInbox(db);
 
-  const commitTx = db.transaction((req: CommitRequest): CommitResult => {
+  const commitBody = (req: CommitRequest): CommitResult => {
     if (req.leaseToken !== undefined && q.leaseGet.get(req.key)?.t !== req.leaseToken)
       return { status: 'lease_lost' };
     if (req.checkLease && req.leaseToken === undefined && (q.leaseGet.get(req.key)?.e ?? 0) > req.now)
@@ -175,35 +181,36 @@ export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
     if (req.consume !== undefined) inbox.removeOne(req.key, req.consume);
     if (req.release && req.leaseToken !== undefined) q.leaseRelease.run(req.key, req.leaseToken);
     return { status: 'ok', version };
-  });
+  };
 
-  const claimTx = db.transaction((key: string, ttlMs: number, now: number) => {
+  const claimBody = (key: string, ttlMs: number, now: number) => {
     if (claimed(key, now)) return false;
     q.claimPut.run(key, now + ttlMs);
     return true;
-  });
+  };
 
-  const acquireTx = db.transaction((key: string, ttlMs: number, now: number) => {
+  const acquireBody = (key: string, ttlMs: number, now: number) => {
     const current = q.leaseGet.get(key);
     return current && current.e > now ? null : grant(key, ttlMs, now, current?.t);
-  });
+  };
 
-  const sweepTx = db.transaction((keys: string[], now: number) => {
+  const sweepBody = (keys: string[], now: number) => {
     for (const k of keys) q.sweepDelete.run(k, now);
-  });
+  };
 
-  const quarantineTx = db.transaction((key: string, raw: Uint8Array, reason: string, now: number) => {
+  const quarantineBody = (key: string, raw: Uint8Array, reason: string, now: number) => {
     q.quarantinePut.run(key, raw, reason, now);
     q.sessionDelete.run(key);
-  });
+  };
 
   let closed = false;
   const guard = <A extends unknown[], R>(fn: (...args: A) => R) => {
-    return async (...args: A): Promise<R> => {
+    return async (...args: A): Promise<Awaited<R>> => {
       if (closed)
         throw new ChatstateError('STORE_CLOSED', 'the sqlite store is closed.', { component: 'sqlite' });
       try {
-        return fn(...args);
+        // A returned promise (a write waiting for its turn's COMMIT) rejects with an already wrapped error.
+        return fn(...args) as Awaited<R>;
       } catch (error) {
         throw wrapSqliteError(error, path);
       }
@@ -215,32 +222,45 @@ export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
     capabilities,
     outbox: {
       pending: guard(outbox.pending),
-      update: guard(outbox.update),
+      update: guard((id: string, change: Parameters<typeof outbox.update>[1], now: number) =>
+        turn.write(() => outbox.update(id, change, now)),
+      ),
       byProviderId: guard(outbox.byProviderId),
       forUser: guard(outbox.forUser),
     },
     inbox: {
       removesOnCommit: true,
-      add: guard(inbox.add),
+      add: guard((entries: Parameters<typeof inbox.add>[0], now: number) =>
+        turn.write(() => inbox.add(entries, now)),
+      ),
       peek: guard(inbox.peek),
-      remove: guard(inbox.remove),
+      remove: guard((user: string, ids: string[]) => turn.write(() => inbox.remove(user, ids))),
       users: guard(inbox.users),
     },
-    // Without a lease, begin only reads: a deferred transaction takes no write lock, so an
-    // optimistic transition costs a single write transaction (its commit).
-    begin: guard((req: BeginRequest) => (req.lease ? beginTx.immediate(req) : beginRead(req))),
-    commit: guard((req: CommitRequest) => commitTx.immediate(req)),
-    load: guard((key: string) => toRecord(q.sessionGet.get(key))),
-    claim: guard((key: string, ttlMs: number, now: number) => claimTx.immediate(key, ttlMs, now)),
-    acquireLease: guard((key: string, ttlMs: number, now: number) => acquireTx.immediate(key, ttlMs, now)),
-    extendLease: guard(
-      (key: string, token: number, ttlMs: number, now: number) =>
-        q.leaseExtend.run(now + ttlMs, key, token, now).changes > 0,
+    // begin runs inside the turn's transaction (without a lease it only reads): its commit usually
+    // follows in the same turn, so a transition takes the write lock once (sqlite-turn.ts).
+    begin: guard((req: BeginRequest) =>
+      turn.open(
+        req.key,
+        () => (req.lease ? beginBody(req) : beginRead(req)),
+        (begun) => begun.status === 'ok',
+      ),
     ),
-    releaseLease: guard((key: string, token: number) => q.leaseRelease.run(key, token).changes > 0),
-    delete: guard((key: string) => q.sessionDelete.run(key).changes > 0),
+    commit: guard((req: CommitRequest) => turn.write(() => commitBody(req), req.key)),
+    load: guard((key: string) => toRecord(q.sessionGet.get(key))),
+    claim: guard((key: string, ttlMs: number, now: number) => turn.write(() => claimBody(key, ttlMs, now))),
+    acquireLease: guard((key: string, ttlMs: number, now: number) =>
+      turn.write(() => acquireBody(key, ttlMs, now)),
+    ),
+    extendLease: guard((key: string, token: number, ttlMs: number, now: number) =>
+      turn.write(() => q.leaseExtend.run(now + ttlMs, key, token, now).changes > 0),
+    ),
+    releaseLease: guard((key: string, token: number) =>
+      turn.write(() => q.leaseRelease.run(key, token).changes > 0),
+    ),
+    delete: guard((key: string) => turn.write(() => q.sessionDelete.run(key).changes > 0)),
     quarantine: guard((key: string, raw: Uint8Array, reason: string, now: number) =>
-      quarantineTx.immediate(key, raw, reason, now),
+      turn.write(() => quarantineBody(key, raw, reason, now)),
     ),
     scan: guard((prefix: string, cursor: string | null, limit: number, now: number) => {
       const from = cursor === null ? prefix : `${cursor}\u0000`;
@@ -254,25 +274,29 @@ export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
       let removed = 0;
       let after = '';
       for (;;) {
-        const batch = await guard(() => {
-          const rows = q.sweepWalk.all(after, sweepBatch);
-          const expired = rows.filter((r) => r.e !== null && r.e <= now);
-          if (expired.length)
-            sweepTx(
-              expired.map((r) => r.k),
-              now,
-            );
-          return { rows: rows.length, last: rows.at(-1)?.k, expired: expired.length };
-        })();
+        const batch = await guard(() =>
+          turn.write(() => {
+            const rows = q.sweepWalk.all(after, sweepBatch);
+            const expired = rows.filter((r) => r.e !== null && r.e <= now);
+            if (expired.length)
+              sweepBody(
+                expired.map((r) => r.k),
+                now,
+              );
+            return { rows: rows.length, last: rows.at(-1)?.k, expired: expired.length };
+          }),
+        )();
         removed += batch.expired;
         if (batch.rows < sweepBatch || batch.last === undefined) break;
         after = batch.last;
         await new Promise((resolve) => setTimeout(resolve, 0));
       }
-      await guard(() => {
-        while (q.sweepClaims.run(now, sweepBatch).changes === sweepBatch);
-        q.sweepLeases.run(now);
-      })();
+      await guard(() =>
+        turn.write(() => {
+          while (q.sweepClaims.run(now, sweepBatch).changes === sweepBatch);
+          q.sweepLeases.run(now);
+        }),
+      )();
       return removed;
     },
     ping: guard(() => {
@@ -281,6 +305,7 @@ export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
     async close() {
       if (closed) return;
       closed = true;
+      turn.close();
       db.close();
     },
   };

@@ -1,0 +1,135 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ChatstateError } from '../../src/errors.js';
+import { sqliteTurn } from '../../src/store/drivers/sqlite-turn.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'chatstate-turn-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+
+/** A WAL database with one table, its turn, and a second connection that reads as another process would. */
+function setup(schema = 'CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER NOT NULL)') {
+  const path = join(dir, `turn-${++n}.db`);
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.exec(schema);
+  const turn = sqliteTurn(db, path, (error) => error);
+  const other = new Database(path, { readonly: true });
+  const committed = () => other.prepare('SELECT k, v FROM t ORDER BY k').all() as { k: string; v: number }[];
+  const insert = db.prepare('INSERT INTO t (k, v) VALUES (?, ?)');
+  const put = (k: string, v: number) => () => insert.run(k, v).changes;
+  const close = () => {
+    turn.close();
+    other.close();
+    db.close();
+  };
+  return { db, turn, committed, put, close, path };
+}
+
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('sqlite turn transaction', () => {
+  it('writes of one turn share one transaction and resolve only after its COMMIT', async () => {
+    const { db, turn, committed, put, close } = setup();
+    const settled: string[] = [];
+    const a = turn.write(put('a', 1)).then(() => settled.push('a'));
+    const b = turn.write(put('b', 2)).then(() => settled.push('b'));
+    expect(db.inTransaction).toBe(true);
+    await Promise.resolve();
+    expect(settled).toEqual([]);
+    expect(committed()).toEqual([]);
+    await Promise.all([a, b]);
+    expect(settled).toEqual(['a', 'b']);
+    expect(db.inTransaction).toBe(false);
+    expect(committed()).toEqual([
+      { k: 'a', v: 1 },
+      { k: 'b', v: 2 },
+    ]);
+    close();
+  });
+
+  it('commits at once when a write closes the last open unit, and waits for the other units otherwise', async () => {
+    const { db, turn, committed, put, close } = setup();
+    turn.open('u1', () => null, () => true);
+    turn.open('u2', () => null, () => true);
+    const first = turn.write(put('a', 1), 'u1');
+    expect(db.inTransaction).toBe(true);
+    const second = turn.write(put('b', 2), 'u2');
+    expect(db.inTransaction).toBe(false);
+    expect(committed()).toHaveLength(2);
+    await Promise.all([first, second]);
+    close();
+  });
+
+  it('ends the turn at once when an opened unit will not commit (a duplicate or busy begin)', () => {
+    const { db, turn, close } = setup();
+    turn.open('u1', () => 'duplicate', (r) => r !== 'duplicate');
+    expect(db.inTransaction).toBe(false);
+    close();
+  });
+
+  it('commits a unit left open (its handler threw or awaits I/O) at the end of the turn', async () => {
+    const { db, turn, committed, put, close } = setup();
+    turn.open('u1', () => null, () => true);
+    const other = turn.write(put('a', 1));
+    expect(db.inTransaction).toBe(true);
+    await nextTurn();
+    expect(db.inTransaction).toBe(false);
+    await other;
+    expect(committed()).toEqual([{ k: 'a', v: 1 }]);
+    // The unit's commit, a turn later, runs in a transaction of its own.
+    await turn.write(put('b', 2), 'u1');
+    expect(committed()).toHaveLength(2);
+    close();
+  });
+
+  it('rolls the whole turn back when a write throws: the others reject with STORE_UNAVAILABLE', async () => {
+    const { turn, committed, put, close } = setup();
+    const ok = turn.write(put('a', 1));
+    expect(() => turn.write(put('a', 2))).toThrow(/UNIQUE/);
+    await expect(ok).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    await expect(ok).rejects.toBeInstanceOf(ChatstateError);
+    expect(committed()).toEqual([]);
+    // The next write starts a fresh transaction.
+    await turn.write(put('c', 3));
+    expect(committed()).toEqual([{ k: 'c', v: 3 }]);
+    close();
+  });
+
+  it('rejects every write of the turn when its COMMIT fails, and applies none', async () => {
+    const { db, turn, committed, put, close } = setup(`
+      CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER NOT NULL);
+      CREATE TABLE child (p TEXT REFERENCES t (k) DEFERRABLE INITIALLY DEFERRED);`);
+    db.pragma('foreign_keys = ON');
+    const orphan = db.prepare("INSERT INTO child (p) VALUES ('nobody')");
+    const a = turn.write(put('a', 1));
+    const b = turn.write(() => orphan.run());
+    await expect(a).rejects.toThrow(/FOREIGN KEY/);
+    await expect(b).rejects.toThrow(/FOREIGN KEY/);
+    expect(db.inTransaction).toBe(false);
+    expect(committed()).toEqual([]);
+    close();
+  });
+
+  it('commits every call at once while a second connection of this thread shares the file', async () => {
+    const first = setup();
+    const second = new Database(first.path);
+    const secondTurn = sqliteTurn(second, first.path, (error) => error);
+    const write = first.turn.write(first.put('a', 1));
+    expect(first.db.inTransaction).toBe(false);
+    await write;
+    // The second connection can write at once: nothing holds the lock across turns.
+    await secondTurn.write(() => second.prepare("INSERT INTO t (k, v) VALUES ('b', 2)").run());
+    secondTurn.close();
+    second.close();
+    // Alone again: writes share the turn's transaction again.
+    const again = first.turn.write(first.put('c', 3));
+    expect(first.db.inTransaction).toBe(true);
+    await again;
+    expect(first.committed()).toHaveLength(3);
+    first.close();
+  });
+});
