@@ -86,6 +86,15 @@ describe('sqlite turn transaction', () => {
     close();
   });
 
+  it('a read that a write will follow opens the turn, and the turn commits at its end', async () => {
+    const { db, turn, close } = setup();
+    expect(turn.join(() => db.prepare('SELECT count(*) AS n FROM t').get())).toEqual({ n: 0 });
+    expect(db.inTransaction).toBe(true);
+    await nextTurn();
+    expect(db.inTransaction).toBe(false);
+    close();
+  });
+
   it('rolls the whole turn back when a write throws: the others reject with STORE_UNAVAILABLE', async () => {
     const { turn, committed, put, close } = setup();
     const ok = turn.write(put('a', 1));

@@ -39,6 +39,8 @@ export interface SqliteTurn {
    * `opens(result)` says no commit will follow (a duplicate, a busy lease).
    */
   open<T>(unit: string, fn: () => T, opens: (result: T) => boolean): T;
+  /** Runs the read `fn` inside this turn's transaction, opening it: for reads a write will follow. */
+  join<T>(fn: () => T): T;
   /** Commits the open transaction now and stops sharing (before close). */
   close(): void;
 }
@@ -146,6 +148,9 @@ export function sqliteTurn(
       if (!eager && opens(value)) units.add(unit);
       else if (eager || (units.size === 0 && waiters.length === 0)) flush();
       return value;
+    },
+    join<T>(fn: () => T): T {
+      return eager ? fn() : run(fn);
     },
     close() {
       flush();
