@@ -66,6 +66,9 @@ export function sqliteTurn(
   const rollback = db.prepare('ROLLBACK');
   const units = new Set<string>();
   let open = false;
+  // One end-of-turn callback at a time: a loop of lone transitions that never yields to the event
+  // loop (a synchronous handler on this synchronous driver) would otherwise queue one per transition.
+  let scheduled = false;
   let waiters: Waiter[] = [];
 
   /** Ends the turn's transaction without applying it; its waiting writes reject with `error`. */
@@ -86,7 +89,15 @@ export function sqliteTurn(
     }
     begin.run();
     open = true;
-    setImmediate(flush);
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(endOfTurn);
+    }
+  };
+
+  const endOfTurn = () => {
+    scheduled = false;
+    flush();
   };
 
   function flush(): void {
