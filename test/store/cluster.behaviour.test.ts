@@ -1,32 +1,30 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChangeEvent } from '../../src/store/contract.js';
 import { redisDriver } from '../../src/store/drivers/redis.js';
 import { SessionStore } from '../../src/store/session-store.js';
 import { type RedisCluster, type RedisClusterNode, resp, startRedisCluster } from '../support/servers.js';
 import { keySlot, migrateSlot, slotOwner } from './cluster-slots.js';
+import { startCounterLoad } from './counter-load.js';
+import { storesPerCase } from './redis-setup.js';
 
 // Cluster-only behaviour on a real 3-master Redis Cluster: one slot per user (no CROSSSLOT ever),
 // events across nodes, listing across masters, and no lost update while a slot migrates.
 let cluster: RedisCluster;
 let nodes: RedisClusterNode[];
-const cleanups: Array<() => Promise<unknown>> = [];
 beforeAll(async () => {
   cluster = await startRedisCluster({ masters: 3, replicasPerMaster: 0 });
   nodes = cluster.nodes;
 });
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()?.();
-  await Promise.all(nodes.map((n) => resp(n.port, ['FLUSHALL'])));
-});
 afterAll(async () => {
   await cluster?.stop();
 });
+const perCase = storesPerCase(
+  () => cluster.url,
+  () => Promise.all(nodes.map((n) => resp(n.port, ['FLUSHALL']))),
+);
 
 async function open(options: ConstructorParameters<typeof SessionStore>[1] = {}): Promise<SessionStore> {
-  const driver = await redisDriver({ url: cluster.url });
-  const store = new SessionStore(driver, options, driver.prefix);
-  cleanups.push(() => store.close());
-  return store;
+  return (await perCase.open({}, options)).store;
 }
 
 async function allKeys(pattern: string): Promise<string[]> {
@@ -111,30 +109,16 @@ describe('redis cluster behaviour', () => {
     const stores = [await open(options), await open(options)];
     const slot = await keySlot(nodes[0]?.port ?? 0, '{cs:hot}');
     await stores[0]?.transition('hot', (s) => void s.set('start', true));
-    let stop = false;
-    let next = 0;
-    const applied = new Set<string>();
-    const failures: string[] = [];
-    const worker = async (store: SessionStore) => {
-      while (!stop) {
-        const claim = `wamid.hot.${next++}`;
-        // A message is retried with the same claim until it is committed or reported duplicate:
-        // duplicate after a failure means the failed attempt had in fact been committed.
-        for (let attempt = 0; attempt < 10; attempt++) {
-          try {
-            const r = await store.transition('hot', (s) => void s.incr('retries'), { claim });
-            applied.add(claim);
-            expect(r.status === 'committed' || attempt > 0).toBe(true);
-            break;
-          } catch (error) {
-            const code = (error as { code?: string }).code ?? String(error);
-            failures.push(code);
-            expect(['STORE_UNAVAILABLE', 'STORE_TIMEOUT', 'LEASE_BUSY']).toContain(code);
-          }
-        }
-      }
-    };
-    const workers = stores.flatMap((s) => [worker(s as SessionStore), worker(s as SessionStore)]);
+    // A message is retried with the same claim until it is committed or reported duplicate:
+    // duplicate after a failure means the failed attempt had in fact been committed.
+    const load = startCounterLoad(stores, {
+      key: 'hot',
+      claimPrefix: 'wamid.hot.',
+      attempts: 10,
+      onApplied: (r, attempt) => expect(r.status === 'committed' || attempt > 0).toBe(true),
+      onFailure: (code) => expect(['STORE_UNAVAILABLE', 'STORE_TIMEOUT', 'LEASE_BUSY']).toContain(code),
+    });
+    const { applied, failures } = load;
     let migrations = 0;
     for (let round = 0; round < 3; round++) {
       await new Promise((r) => setTimeout(r, 300));
@@ -145,8 +129,7 @@ describe('redis cluster behaviour', () => {
       migrations++;
     }
     await new Promise((r) => setTimeout(r, 300));
-    stop = true;
-    await Promise.all(workers);
+    await load.stop();
     const final = await stores[1]?.get('hot');
     expect(migrations).toBe(3);
     expect(applied.size).toBeGreaterThan(20);

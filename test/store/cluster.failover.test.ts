@@ -3,6 +3,7 @@ import { redisDriver } from '../../src/store/drivers/redis.js';
 import { SessionStore } from '../../src/store/session-store.js';
 import { type RedisCluster, startRedisCluster, waitForClusterOk } from '../support/servers.js';
 import { failover, keySlot, replicaOf, slotOwner } from './cluster-slots.js';
+import { startCounterLoad } from './counter-load.js';
 
 // A manual failover (3 masters, 1 replica each) while two "processes" run transitions on one
 // counter: every transition succeeds or fails with a typed error, and no update is lost.
@@ -22,28 +23,14 @@ describe('redis cluster failover', () => {
       stores.push(new SessionStore(driver, { leaseTtlMs: 2000, leaseWaitMs: 10_000 }, driver.prefix));
     }
     const slot = await keySlot(cluster.nodes[0]?.port ?? 0, '{cs:hot}');
-    let stop = false;
-    let next = 0;
-    const applied = new Set<string>();
-    const failures: string[] = [];
-    const worker = async (store: SessionStore) => {
-      while (!stop) {
-        const claim = `wamid.fo.${next++}`;
-        for (let attempt = 0; attempt < 20; attempt++) {
-          try {
-            await store.transition('hot', (s) => void s.incr('retries'), { claim });
-            applied.add(claim); // committed, or duplicate: an earlier failed attempt was in fact applied
-            break;
-          } catch (error) {
-            const code = (error as { code?: string }).code ?? String(error);
-            failures.push(code);
-            expect(['STORE_UNAVAILABLE', 'STORE_TIMEOUT', 'LEASE_BUSY']).toContain(code);
-            await new Promise((r) => setTimeout(r, 50));
-          }
-        }
-      }
-    };
-    const workers = stores.flatMap((s) => [worker(s), worker(s)]);
+    const load = startCounterLoad(stores, {
+      key: 'hot',
+      claimPrefix: 'wamid.fo.',
+      attempts: 20,
+      retryDelayMs: 50,
+      onFailure: (code) => expect(['STORE_UNAVAILABLE', 'STORE_TIMEOUT', 'LEASE_BUSY']).toContain(code),
+    });
+    const { applied, failures } = load;
     try {
       for (let round = 0; round < 2; round++) {
         await new Promise((r) => setTimeout(r, 500));
@@ -59,8 +46,7 @@ describe('redis cluster failover', () => {
       }
       await new Promise((r) => setTimeout(r, 500));
     } finally {
-      stop = true;
-      await Promise.all(workers);
+      await load.stop();
     }
     await waitForClusterOk(
       cluster.nodes.map((n) => n.port),

@@ -3,20 +3,17 @@ import { type RedisDriver, redisDriver } from '../../src/store/drivers/redis.js'
 import { inboxShardOf, OUTBOX_SHARDS, outboxShardKeys } from '../../src/store/drivers/redis-keys.js';
 import { LUA_SCRIPTS } from '../../src/store/lua/generated/scripts.js';
 import { SessionStore } from '../../src/store/session-store.js';
-import { type RedisCluster, startRedisCluster } from '../support/servers.js';
-import { type Admin, adminFor, flushAll } from './redis-support.js';
+import type { RedisCluster } from '../support/servers.js';
+import { startClusterWithAdmin, stopWithAdmin } from './redis-setup.js';
+import { type Admin, flushAll } from './redis-support.js';
 
 // The reply outbox on a real 3-master cluster: entries in the user's slot, users listed in 16 shards.
 let cluster: RedisCluster;
 let admin: Admin;
 beforeAll(async () => {
-  cluster = await startRedisCluster({ masters: 3, replicasPerMaster: 0 });
-  admin = adminFor(cluster.url);
+  ({ cluster, admin } = await startClusterWithAdmin({ masters: 3, replicasPerMaster: 0 }));
 });
-afterAll(async () => {
-  admin?.disconnect();
-  await cluster?.stop();
-});
+afterAll(() => stopWithAdmin(cluster, admin));
 
 const slot = async (key: string) => Number(await admin.call('cluster', 'keyslot', key));
 const listedUsers = async () => {

@@ -1,39 +1,21 @@
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ChangeEvent } from '../../src/store/contract.js';
-import { type RedisDriver, redisDriver } from '../../src/store/drivers/redis.js';
+import { redisDriver } from '../../src/store/drivers/redis.js';
 import { sessionKeys, transitionClaimKey } from '../../src/store/drivers/redis-keys.js';
 import { openStore } from '../../src/store/open.js';
 import { SessionStore } from '../../src/store/session-store.js';
 import { type RedisServer, startRedis } from '../support/servers.js';
+import { redisStoresForFile } from './redis-setup.js';
 import { quarantinedRaw } from './redis-support.js';
 
 // Behaviour a real redis-server shows and the conformance suite does not measure: round trips,
 // encodings, TTLs, events, corrupt values, adopted clients, configuration warnings.
 let server: RedisServer;
 let admin: Redis;
-const cleanups: Array<() => Promise<unknown>> = [];
-beforeAll(async () => {
-  server = await startRedis();
-  admin = new Redis(server.url);
+const { cleanups, open } = redisStoresForFile((started) => {
+  ({ server, admin } = started);
 });
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()?.();
-  await admin.flushall();
-});
-afterAll(async () => {
-  admin?.disconnect();
-  await server?.stop();
-});
-
-async function open(
-  options: Parameters<typeof redisDriver>[0] = {},
-): Promise<{ driver: RedisDriver; store: SessionStore }> {
-  const driver = await redisDriver({ url: server.url, ...options });
-  const store = new SessionStore(driver, {}, driver.prefix);
-  cleanups.push(() => store.close());
-  return { driver, store };
-}
 
 const seed = (s: Parameters<Parameters<SessionStore['transition']>[1]>[0]) => {
   s.goto('awaiting_email').set('name', 'John Doe').set('flow', 'onboarding_v2').set('retry_count', 1);

@@ -1,39 +1,19 @@
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
 import { codecByName } from '../../src/session/codec.js';
-import { type RedisDriver, redisDriver } from '../../src/store/drivers/redis.js';
+import { redisDriver } from '../../src/store/drivers/redis.js';
 import { sessionKeys, transitionClaimKey } from '../../src/store/drivers/redis-keys.js';
 import { SessionStore } from '../../src/store/session-store.js';
-import { type RedisServer, startRedis } from '../support/servers.js';
+import { startRedis } from '../support/servers.js';
+import { redisStoresForFile } from './redis-setup.js';
 
 // The session hash's layout (docs/redis.md, "Keys" and "Memory"): what is stored, how expiresAt
 // is read back from the key's own expiry, sessions written by earlier versions, and the commit's
 // checks that replaced the key-type lookups.
-let server: RedisServer;
 let admin: Redis;
-const cleanups: Array<() => Promise<unknown>> = [];
-beforeAll(async () => {
-  server = await startRedis();
-  admin = new Redis(server.url);
+const { cleanups, open } = redisStoresForFile((started) => {
+  admin = started.admin;
 });
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()?.();
-  await admin.flushall();
-});
-afterAll(async () => {
-  admin?.disconnect();
-  await server?.stop();
-});
-
-async function open(
-  options: Parameters<typeof redisDriver>[0] = {},
-  storeOptions: ConstructorParameters<typeof SessionStore>[1] = {},
-): Promise<{ driver: RedisDriver; store: SessionStore }> {
-  const driver = await redisDriver({ url: server.url, ...options });
-  const store = new SessionStore(driver, storeOptions, driver.prefix);
-  cleanups.push(() => store.close());
-  return { driver, store };
-}
 
 const fields = async (key: string) => admin.hgetall(key);
 const GRACE = 60_000;

@@ -3,20 +3,17 @@ import type { RedisDriver } from '../../src/store/drivers/redis.js';
 import { redisDriver } from '../../src/store/drivers/redis.js';
 import { inboxShardOf, outboxShardKeys } from '../../src/store/drivers/redis-keys.js';
 import { SessionStore } from '../../src/store/session-store.js';
-import { type RedisServer, startRedis } from '../support/servers.js';
-import { type Admin, adminFor, flushAll } from './redis-support.js';
+import type { RedisServer } from '../support/servers.js';
+import { startRedisWithAdmin, stopWithAdmin } from './redis-setup.js';
+import { type Admin, flushAll } from './redis-support.js';
 
 // The reply outbox on one redis-server, read back with an independent connection.
 let server: RedisServer;
 let admin: Admin;
 beforeAll(async () => {
-  server = await startRedis();
-  admin = adminFor(server.url);
+  ({ server, admin } = await startRedisWithAdmin());
 });
-afterAll(async () => {
-  admin?.disconnect();
-  await server?.stop();
-});
+afterAll(() => stopWithAdmin(server, admin));
 
 describe('redis outbox', () => {
   let driver: RedisDriver;
