@@ -1,16 +1,11 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createNodeFetch } from '../../src/channels/node/node-fetch.js';
 import { type CloudMessage, createCloudApiClient } from '../../src/channels/whatsapp-cloud/index.js';
-import { type FakeGraph, startFakeGraph } from '../support/fake-graph.js';
+import { fakeGraphForFile } from '../support/fake-graph-for-file.js';
 
 // Every message kind must reach Meta in the shape its Messages API documents. The fake records
 // the bodies; these expectations are written from Meta's request syntax, not from our builder.
-let graph: FakeGraph;
-beforeAll(async () => {
-  graph = await startFakeGraph();
-});
-afterAll(() => graph.close());
-beforeEach(() => graph.reset());
+const graph = fakeGraphForFile();
 
 const PHONE_ID = '106540352242922';
 const USER = '16505551234';

@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createNodeFetch } from '../../src/channels/node/node-fetch.js';
 import {
   type CloudApiClientOptions,
@@ -7,14 +7,9 @@ import {
   type CloudApiEvent,
   createCloudApiClient,
 } from '../../src/channels/whatsapp-cloud/index.js';
-import { type FakeGraph, startFakeGraph } from '../support/fake-graph.js';
+import { fakeGraphForFile } from '../support/fake-graph-for-file.js';
 
-let graph: FakeGraph;
-beforeAll(async () => {
-  graph = await startFakeGraph();
-});
-afterAll(() => graph.close());
-beforeEach(() => graph.reset());
+const graph = fakeGraphForFile();
 
 const USER = '16505551234';
 // Every case runs on both transports: the global fetch (edge runtimes, the default) and the

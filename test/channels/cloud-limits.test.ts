@@ -1,19 +1,15 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   type CloudApiClientOptions,
   type CloudApiEvent,
   createCloudApiClient,
 } from '../../src/channels/whatsapp-cloud/index.js';
-import { type FakeGraph, type RecordedRequest, startFakeGraph } from '../support/fake-graph.js';
+import type { RecordedRequest } from '../support/fake-graph.js';
+import { fakeGraphForFile } from '../support/fake-graph-for-file.js';
 
 // Rate and pair limits, with short configured intervals so the suite stays fast. Timing
 // assertions use generous bounds; ordering and "nothing dropped" are asserted exactly.
-let graph: FakeGraph;
-beforeAll(async () => {
-  graph = await startFakeGraph();
-});
-afterAll(() => graph.close());
-beforeEach(() => graph.reset());
+const graph = fakeGraphForFile();
 
 const NUMBER_A = '1000000001';
 const NUMBER_B = '1000000002';

@@ -1,19 +1,14 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   type CloudMessage,
   createCloudApiClient,
   validateMessage,
 } from '../../src/channels/whatsapp-cloud/index.js';
 import { ChatstateError } from '../../src/errors.js';
-import { type FakeGraph, startFakeGraph } from '../support/fake-graph.js';
+import { fakeGraphForFile } from '../support/fake-graph-for-file.js';
 
 // Invalid messages must fail at the call site, naming the field and the limit, before any request.
-let graph: FakeGraph;
-beforeAll(async () => {
-  graph = await startFakeGraph();
-});
-afterAll(() => graph.close());
-beforeEach(() => graph.reset());
+const graph = fakeGraphForFile();
 
 const rows = (n: number, prefix = 'r') =>
   Array.from({ length: n }, (_, i) => ({ id: `${prefix}${i}`, title: `Row ${i}` }));

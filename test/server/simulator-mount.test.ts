@@ -1,31 +1,23 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { rememberBot } from '../../src/runtime/bot.js';
-import { sinkChannel } from '../../src/runtime/outbound.js';
 import { type ChatstateApp, createApp } from '../../src/server/app.js';
 import { loadConfig } from '../../src/server/config.js';
 import { withSimulatorSecret } from '../../src/server/node-simulator.js';
-import { openStore } from '../../src/store/open.js';
 import type { SessionStore } from '../../src/store/session-store.js';
 import { APP_SECRET, postSigned } from '../runtime/support.js';
+import { closeLocalApp, localApp, openLocalParts, type Sink } from './local-app.js';
 
 // When the simulator exists (local mode only) and how local mode gets a signing secret.
 
 const USER = '4915112345678';
 const bot = rememberBot;
 let store: SessionStore;
-let sink: ReturnType<typeof sinkChannel>;
+let sink: Sink;
 let runtime: ChatstateApp;
 
 function build(env: Record<string, string> = {}): ChatstateApp {
   const { config } = loadConfig({ WHATSAPP_APP_SECRET: APP_SECRET, ...env });
-  return createApp({
-    store,
-    config,
-    bot,
-    channels: { cloud: sink },
-    simulator: { sink },
-    recoveryIntervalMs: 0,
-  });
+  return localApp(store, sink, { config, bot });
 }
 
 function send(body: unknown, headers: Record<string, string> = {}, app = runtime): Promise<Response> {
@@ -41,16 +33,11 @@ function send(body: unknown, headers: Record<string, string> = {}, app = runtime
 }
 
 beforeEach(async () => {
-  store = await openStore('sqlite::memory:');
-  sink = sinkChannel();
+  ({ store, sink } = await openLocalParts());
   runtime = build();
 });
 
-afterEach(async () => {
-  runtime.simulator?.close();
-  await runtime.drain();
-  await store.close();
-});
+afterEach(() => closeLocalApp(runtime, store));
 
 describe('simulator: mounting', () => {
   it('serves one self-contained page at / and /simulator, locked down by CSP', async () => {
@@ -109,14 +96,7 @@ describe('local mode secret (node)', () => {
 
   it('with the generated secret the webhook still refuses unsigned and foreign-signed deliveries', async () => {
     const { config } = loadConfig(withSimulatorSecret({}).env);
-    const local = createApp({
-      store,
-      config,
-      bot,
-      channels: { cloud: sink },
-      simulator: { sink },
-      recoveryIntervalMs: 0,
-    });
+    const local = localApp(store, sink, { config, bot });
     const body = { object: 'whatsapp_business_account', entry: [] };
     expect((await postSigned(local, body, null)).status).toBe(401);
     expect((await postSigned(local, body)).status).toBe(401); // signed with the test secret, not this one

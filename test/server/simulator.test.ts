@@ -1,14 +1,13 @@
 import { createHmac } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Bot } from '../../src/runtime/bot.js';
-import { sinkChannel } from '../../src/runtime/outbound.js';
-import { type ChatstateApp, createApp } from '../../src/server/app.js';
+import type { ChatstateApp } from '../../src/server/app.js';
 import { loadConfig } from '../../src/server/config.js';
 import { verifyMetaSignatureNode } from '../../src/server/node-verify.js';
 import { SIMULATOR_NUMBER } from '../../src/server/simulator-payload.js';
-import { openStore } from '../../src/store/open.js';
 import type { SessionStore } from '../../src/store/session-store.js';
 import { APP_SECRET } from '../runtime/support.js';
+import { closeLocalApp, localApp, openLocalParts, type Sink } from './local-app.js';
 
 const USER = '4915112345678';
 
@@ -30,19 +29,15 @@ const bot: Bot = ({ event, session, reply }) => {
 };
 
 let store: SessionStore;
-let sink: ReturnType<typeof sinkChannel>;
+let sink: Sink;
 let runtime: ChatstateApp;
 const received: Array<{ raw: string; header: string | null }> = [];
 
 function build(env: Record<string, string> = {}, verify = verifyMetaSignatureNode): ChatstateApp {
   const { config } = loadConfig({ WHATSAPP_APP_SECRET: APP_SECRET, ...env });
-  return createApp({
-    store,
+  return localApp(store, sink, {
     config,
     bot,
-    channels: { cloud: sink },
-    simulator: { sink },
-    recoveryIntervalMs: 0,
     verifySignature: (raw, header, secret) => {
       received.push({ raw: new TextDecoder().decode(raw), header });
       return verify(raw, header, secret);
@@ -72,17 +67,12 @@ async function until<T>(read: () => T | Promise<T>, ok: (v: T) => boolean): Prom
 }
 
 beforeEach(async () => {
-  store = await openStore('sqlite::memory:');
-  sink = sinkChannel();
+  ({ store, sink } = await openLocalParts());
   received.length = 0;
   runtime = build();
 });
 
-afterEach(async () => {
-  runtime.simulator?.close();
-  await runtime.drain();
-  await store.close();
-});
+afterEach(() => closeLocalApp(runtime, store));
 
 describe('simulator: POST /simulator/send', () => {
   it('posts a Meta-shaped, correctly signed text message through the real webhook route', async () => {
