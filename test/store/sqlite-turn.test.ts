@@ -53,8 +53,16 @@ describe('sqlite turn transaction', () => {
 
   it('commits at once when a write closes the last open unit, and waits for the other units otherwise', async () => {
     const { db, turn, committed, put, close } = setup();
-    turn.open('u1', () => null, () => true);
-    turn.open('u2', () => null, () => true);
+    turn.open(
+      'u1',
+      () => null,
+      () => true,
+    );
+    turn.open(
+      'u2',
+      () => null,
+      () => true,
+    );
     const first = turn.write(put('a', 1), 'u1');
     expect(db.inTransaction).toBe(true);
     const second = turn.write(put('b', 2), 'u2');
@@ -66,14 +74,22 @@ describe('sqlite turn transaction', () => {
 
   it('ends the turn at once when an opened unit will not commit (a duplicate or busy begin)', () => {
     const { db, turn, close } = setup();
-    turn.open('u1', () => 'duplicate', (r) => r !== 'duplicate');
+    turn.open(
+      'u1',
+      () => 'duplicate',
+      (r) => r !== 'duplicate',
+    );
     expect(db.inTransaction).toBe(false);
     close();
   });
 
   it('commits a unit left open (its handler threw or awaits I/O) at the end of the turn', async () => {
     const { db, turn, committed, put, close } = setup();
-    turn.open('u1', () => null, () => true);
+    turn.open(
+      'u1',
+      () => null,
+      () => true,
+    );
     const other = turn.write(put('a', 1));
     expect(db.inTransaction).toBe(true);
     await nextTurn();
