@@ -7,25 +7,22 @@
 //        [--numbers 200] [--rates 1000,2000,5000] [--only bare,loadgen,chatstate] [--sink child|inproc]
 //        [--quick] [--write | --no-write] [--cpu-prof DIR] [--tmpdir DIR] [--keep-tmp]
 // dist/ must be built first (node scripts/build.mjs). See docs/benchmarks.md, "End to end".
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { ACK_ONLY, createLoad, createUsers, SCRIPT } from './e2e/loadgen.mjs';
 import { renderE2eMarkdown } from './e2e/report.mjs';
 import { openSink } from './e2e/sink.mjs';
-import { machineInfo, sourceInfo } from './lib/machine.mjs';
-import { writeResultFiles } from './lib/result-files.mjs';
+import { rotated, summarizeRounds } from './lib/rounds.mjs';
+import { log, parseRunArgs, roundTimes, selectSubjects } from './lib/run-options.mjs';
+import { startRun } from './lib/run-record.mjs';
 import { fmtNum, median } from './lib/stats.mjs';
 import { load as autocannonLoad, chatstateCounters, cpuSeconds } from './webhook/measure.mjs';
 import { APP_SECRET, buildPool } from './webhook/pool.mjs';
 import { startSubject } from './webhook/subjects.mjs';
 
-const { values: args } = parseArgs({
-  options: {
-    rounds: { type: 'string' },
-    duration: { type: 'string' },
-    warmup: { type: 'string' },
+const args = parseRunArgs(
+  {
     'open-duration': { type: 'string' },
     users: { type: 'string', default: '2000' },
     concurrency: { type: 'string', default: '256' },
@@ -35,19 +32,12 @@ const { values: args } = parseArgs({
     'reply-timeout': { type: 'string', default: '10' },
     'sink-rate': { type: 'string', default: '80' },
     sink: { type: 'string', default: 'child' },
-    only: { type: 'string' },
-    quick: { type: 'boolean', default: false },
-    write: { type: 'boolean' },
     'cpu-prof': { type: 'string' },
     tmpdir: { type: 'string' },
     'keep-tmp': { type: 'boolean', default: false },
-    help: { type: 'boolean', default: false },
   },
-  allowNegative: true,
-});
-
-if (args.help) {
-  console.log(`usage: node bench/run-e2e.mjs [--rounds 3] [--duration 10] [--warmup 3] [--open-duration 5]
+  {
+    usage: `usage: node bench/run-e2e.mjs [--rounds 3] [--duration 10] [--warmup 3] [--open-duration 5]
        [--users 2000] [--concurrency 256] [--numbers 200] [--rates 1000,2000,5000] [--connections 64]
        [--reply-timeout 10] [--sink-rate 80] [--sink child|inproc] [--only bare,loadgen,chatstate]
        [--quick] [--write | --no-write] [--cpu-prof DIR] [--tmpdir DIR] [--keep-tmp]
@@ -55,20 +45,15 @@ Subjects: bare (autocannon against the bare node:http + HMAC server of run-webho
 (this script's generator against the same server: its own ceiling), chatstate (chatstate serve
 with the lead-gen demo bot, replies to a local Graph API sink: closed loop, then each offered rate).
 A full run (defaults) writes bench/results/<date>-e2e.json and latest-e2e.md; any other run only
-prints unless --write. --cpu-prof DIR profiles the chatstate child (one file per round).`);
-  process.exit(0);
-}
-
-if (!existsSync(new URL('../dist/cli/main.js', import.meta.url))) {
-  console.error('[bench] dist/ is missing: run `node scripts/build.mjs` first');
-  process.exit(2);
-}
+prints unless --write. --cpu-prof DIR profiles the chatstate child (one file per round).`,
+    timed: true,
+    dist: 'cli/main.js',
+  },
+);
 
 const quick = args.quick;
 const config = {
-  rounds: Number(args.rounds ?? (quick ? 1 : 3)),
-  durationS: Number(args.duration ?? (quick ? 3 : 10)),
-  warmupS: Number(args.warmup ?? (quick ? 1 : 3)),
+  ...roundTimes(args, { rounds: 3, duration: 10, warmup: 3 }, { rounds: 1, duration: 3, warmup: 1 }),
   openDurationS: Number(args['open-duration'] ?? (quick ? 2 : 5)),
   users: Number(args.users),
   concurrency: Number(args.concurrency),
@@ -89,23 +74,13 @@ const SUBJECTS = [
   { name: 'loadgen', label: 'this load generator against the same bare server (acks only)' },
   { name: 'chatstate', label: 'chatstate serve + lead-gen bot + Cloud API client -> sink' },
 ];
-const only = args.only?.split(',').map((s) => s.trim());
-const subjects = only ? SUBJECTS.filter((s) => only.includes(s.name)) : SUBJECTS;
-if (only && subjects.length !== only.length) {
-  console.error(`[bench] --only: known subjects are ${SUBJECTS.map((s) => s.name).join(', ')}`);
-  process.exit(2);
-}
-const partial = process.argv.length > 2 && !(process.argv.length === 3 && args.write);
-const write = args.write ?? !partial;
-const log = (...parts) => console.error('[bench]', ...parts);
+const subjects = selectSubjects(SUBJECTS, args.only);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const tmpRoot = mkdtempSync(join(args.tmpdir ?? os.tmpdir(), 'chatstate-e2e-bench-'));
 const cpuProfDir = args['cpu-prof'] ? resolve(args['cpu-prof']) : undefined;
 if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
-const machine = machineInfo(tmpRoot);
-const startedAt = new Date();
-const command = `node bench/run-e2e.mjs${process.argv.length > 2 ? ` ${process.argv.slice(2).join(' ')}` : ''}`;
+const run = startRun({ script: 'run-e2e.mjs', args, tmpdir: tmpRoot });
 
 // autocannon's requests for the bare row: pre-signed, as in run-webhook.mjs.
 const pool = subjects.some((s) => s.name === 'bare')
@@ -275,8 +250,7 @@ async function runChatstate(round) {
 
 const RUN = { bare: runBare, loadgen: runLoadgen, chatstate: runChatstate };
 for (let round = 1; round <= config.rounds; round++) {
-  const order = subjects.map((_, i) => subjects[(i + round - 1) % subjects.length]);
-  for (const subject of order) {
+  for (const subject of rotated(subjects, round - 1)) {
     try {
       const r = await RUN[subject.name](round);
       rounds[subject.name].push(r);
@@ -300,13 +274,7 @@ const med = (list, f) => {
   const v = list.map(f).filter((x) => x !== null && x !== undefined && !Number.isNaN(x));
   return v.length ? median(v) : null;
 };
-const summary = {};
-for (const s of subjects) {
-  const list = rounds[s.name];
-  if (list.length === 0) {
-    summary[s.name] = null;
-    continue;
-  }
+const summary = summarizeRounds(subjects, rounds, (list, s) => {
   const x = {
     rounds: list.length,
     perSec: med(list, (r) => r.perSec),
@@ -352,8 +320,8 @@ for (const s of subjects) {
       }),
     });
   }
-  summary[s.name] = x;
-}
+  return x;
+});
 
 const cs = summary.chatstate;
 const figure = {
@@ -365,27 +333,8 @@ const figure = {
   ofBareAcks: cs && summary.bare ? cs.perSec / summary.bare.perSec : null,
 };
 
-const results = {
-  date: startedAt.toISOString().slice(0, 10),
-  startedAt: startedAt.toISOString(),
-  finishedAt: new Date().toISOString(),
-  command,
-  source: sourceInfo(),
-  partial,
-  machine: { ...machine, loadAvgAtEnd: os.loadavg().map((x) => Math.round(x * 100) / 100) },
-  config,
-  subjects: subjects.map((s) => ({ ...s, summary: summary[s.name], rounds: rounds[s.name] })),
-  figure,
-};
-
-const markdown = renderE2eMarkdown(results);
-console.log(markdown);
-if (write) {
-  const [json, md] = writeResultFiles('e2e', results, markdown);
-  log(`wrote ${json.pathname} and ${md.pathname}`);
-} else {
-  log('partial run: nothing written (pass --write to keep it)');
-}
+const subjectResults = subjects.map((s) => ({ ...s, summary: summary[s.name], rounds: rounds[s.name] }));
+run.finish('e2e', { config, subjects: subjectResults, figure }, renderE2eMarkdown);
 if (!args['keep-tmp']) rmSync(tmpRoot, { recursive: true, force: true });
 if (cpuProfDir)
   log(

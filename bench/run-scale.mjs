@@ -7,36 +7,30 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { machineInfo, sourceInfo } from './lib/machine.mjs';
+import { rotated } from './lib/rounds.mjs';
+import { log, parseRunArgs, selectSubjects } from './lib/run-options.mjs';
+import { startRun } from './lib/run-record.mjs';
 import { fmtNum, fmtRatio } from './lib/stats.mjs';
+import { entryErrors, liveEntries } from './lib/subject-entries.mjs';
 import { combine, timedRound, warmRound } from './scale/measure.mjs';
-import { baseSize, growth, renderMarkdown, writeResults } from './scale/report.mjs';
+import { baseSize, growth, renderMarkdown } from './scale/report.mjs';
 import { SCALE_SUBJECTS } from './scale/subjects.mjs';
 import { drawUsers } from './scale/users.mjs';
 
-const { values: args } = parseArgs({
-  options: {
+const args = parseRunArgs(
+  {
     sizes: { type: 'string' },
-    only: { type: 'string' },
-    quick: { type: 'boolean', default: false },
-    rounds: { type: 'string' },
     iterations: { type: 'string' },
-    write: { type: 'boolean' },
     tmpdir: { type: 'string' },
     'keep-tmp': { type: 'boolean', default: false },
-    help: { type: 'boolean', default: false },
   },
-  allowNegative: true,
-});
-
-if (args.help) {
-  console.log(`usage: node bench/run-scale.mjs [--sizes 10000,100000,1000000] [--only ${SCALE_SUBJECTS.map((s) => s.name).join(',')}]
+  {
+    usage: `usage: node bench/run-scale.mjs [--sizes 10000,100000,1000000] [--only ${SCALE_SUBJECTS.map((s) => s.name).join(',')}]
        [--quick] [--rounds N] [--iterations N] [--write | --no-write] [--tmpdir DIR] [--keep-tmp]
 A full run (no flags) writes bench/results/<date>-scale.json and latest-scale.md; any other run only
-prints unless --write. --quick: sizes 1,000 / 10,000 / 100,000, 2 short rounds (well under a minute).`);
-  process.exit(0);
-}
+prints unless --write. --quick: sizes 1,000 / 10,000 / 100,000, 2 short rounds (well under a minute).`,
+  },
+);
 
 const quick = args.quick;
 const config = {
@@ -55,27 +49,18 @@ if (config.sizes.some((n) => !Number.isInteger(n) || n < 1)) {
   console.error(`[bench] --sizes: positive integers, comma-separated (got ${args.sizes})`);
   process.exit(2);
 }
-const only = args.only?.split(',').map((s) => s.trim());
-const subjects = only ? SCALE_SUBJECTS.filter((s) => only.includes(s.name)) : SCALE_SUBJECTS;
-if (only && subjects.length !== only.length) {
-  console.error(`[bench] --only: known rows are ${SCALE_SUBJECTS.map((s) => s.name).join(', ')}`);
-  process.exit(2);
-}
+const subjects = selectSubjects(SCALE_SUBJECTS, args.only, 'rows');
 
-const partial = process.argv.length > 2 && !(process.argv.length === 3 && args.write);
-const write = args.write ?? !partial;
-const log = (...parts) => console.error('[bench]', ...parts);
 const tmpRoot = mkdtempSync(join(args.tmpdir ?? os.tmpdir(), 'chatstate-scale-bench-'));
 // Seeded files can be hundreds of MB: remove them even when the run dies.
 const removeTmp = () => {
   if (!args['keep-tmp']) rmSync(tmpRoot, { recursive: true, force: true });
 };
 process.on('exit', removeTmp);
-const machine = machineInfo(tmpRoot);
-const startedAt = new Date();
-const command = `node bench/run-scale.mjs${process.argv.length > 2 ? ` ${process.argv.slice(2).join(' ')}` : ''}`;
+const run = startRun({ script: 'run-scale.mjs', args, tmpdir: tmpRoot });
+const errors = entryErrors((entry) => `${entry.subject.name} @ ${entry.n}`);
+const { abandon, teardown } = errors;
 
-let failed = false;
 const entries = [];
 for (const subject of subjects) {
   const reason = subject.unavailable ? await subject.unavailable() : null;
@@ -99,17 +84,13 @@ for (const subject of subjects) {
         `${(size.bytes / 2 ** 20).toFixed(1)} MiB (${size.kind}, ${fmtNum(size.perSession)} B/session)`,
       );
     } catch (error) {
-      fail(entry, error);
-      await teardown(entry);
+      await abandon(entry, error);
     }
   }
 }
 
 for (let round = 0; round < config.rounds; round++) {
-  const live = entries.filter((e) => e.status === 'ok');
-  // Rotate the order each round so no row always runs right after the same neighbour.
-  const order = live.map((_, i) => live[(i + round) % live.length]);
-  for (const [k, entry] of order.entries()) {
+  for (const [k, entry] of rotated(liveEntries(entries), round).entries()) {
     const { subject, ctx, n } = entry;
     // Fresh draws per round and row; the seeds only make a rerun touch the same users.
     const seed = (round + 1) * 1_000_003 + k * 7919 + n;
@@ -122,70 +103,34 @@ for (let round = 0; round < config.rounds; round++) {
         `p50 ${fmtNum(r.medianUs)} us, p99 ${fmtNum(r.p99Us)} us, ${fmtNum(r.opsPerSec)}/s (n=${r.n})`,
       );
     } catch (error) {
-      fail(entry, error);
-      await teardown(entry);
+      await abandon(entry, error);
     }
   }
 }
 
 for (const entry of entries) await teardown(entry);
 
-const results = {
-  date: startedAt.toISOString().slice(0, 10),
-  startedAt: startedAt.toISOString(),
-  finishedAt: new Date().toISOString(),
-  command,
-  source: sourceInfo(),
-  partial,
-  machine: { ...machine, loadAvgAtEnd: os.loadavg().map((x) => Math.round(x * 100) / 100) },
-  config,
-  subjects: subjects.map((s) => ({
-    name: s.name,
-    label: s.label,
-    kind: s.kind,
-    store: s.store,
-    peerOf: s.peerOf ?? null,
-    sizes: entries
-      .filter((e) => e.subject === s)
-      .map((e) => ({
-        n: e.n,
-        status: e.status,
-        ...(e.seed ? { seed: e.seed, size: e.size, verified: e.verified } : {}),
-        ...(e.rounds.length ? { summary: combine(e.rounds), rounds: e.rounds } : {}),
-      })),
-  })),
-};
-results.figures = figures(results);
-
-console.log(renderMarkdown(results));
-if (write) {
-  for (const file of writeResults(results, new URL('./results/', import.meta.url)))
-    log(`wrote ${file.pathname}`);
-} else {
-  log('partial run: nothing written (pass --write to keep it)');
-}
+const measured = subjects.map((s) => ({
+  name: s.name,
+  label: s.label,
+  kind: s.kind,
+  store: s.store,
+  peerOf: s.peerOf ?? null,
+  sizes: entries
+    .filter((e) => e.subject === s)
+    .map((e) => ({
+      n: e.n,
+      status: e.status,
+      ...(e.seed ? { seed: e.seed, size: e.size, verified: e.verified } : {}),
+      ...(e.rounds.length ? { summary: combine(e.rounds), rounds: e.rounds } : {}),
+    })),
+}));
+const fields = { config, subjects: measured };
+run.finish('scale', { ...fields, figures: figures(fields) }, renderMarkdown, { eachFile: true });
 if (args['keep-tmp']) log(`temp files kept in ${tmpRoot}`);
-process.exitCode = failed ? 1 : 0;
+process.exitCode = errors.failed ? 1 : 0;
 
 // ---- helpers ----------------------------------------------------------------------------------
-
-function fail(entry, error) {
-  failed = true;
-  entry.status = `error: ${error?.message ?? error}`;
-  log(`${entry.subject.name} @ ${entry.n}: ${entry.status}`);
-  if (error?.stack) console.error(error.stack);
-}
-
-async function teardown(entry) {
-  if (!entry.ctx) return;
-  const { ctx } = entry;
-  entry.ctx = undefined;
-  try {
-    await entry.subject.teardown(ctx);
-  } catch (error) {
-    fail(entry, error);
-  }
-}
 
 /** Printed PASS / MISS, never a failing exit code: p99 at 1M over p99 at 10k, per chatstate store. */
 function figures(res) {

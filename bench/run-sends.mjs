@@ -6,75 +6,49 @@
 // usage: node bench/run-sends.mjs [--rounds 3] [--duration 5] [--concurrency 256] [--numbers 100]
 //        [--rate 500] [--only client,client-fetch,deliverer,fetch,http] [--quick] [--write | --no-write]
 // dist/ must be built first (node scripts/build.mjs). See docs/benchmarks.md, "Outbound sends".
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { parseArgs } from 'node:util';
 import { phoneNumberIds } from './e2e/loadgen.mjs';
 import { openSink } from './e2e/sink.mjs';
-import { machineInfo, sourceInfo } from './lib/machine.mjs';
-import { writeResultFiles } from './lib/result-files.mjs';
+import { rotated, summarizeRounds } from './lib/rounds.mjs';
+import { log, parseRunArgs, roundTimes, selectSubjects } from './lib/run-options.mjs';
+import { startRun } from './lib/run-record.mjs';
 import { fmtNum, median } from './lib/stats.mjs';
-import { markdownTable } from './lib/table.mjs';
+import { markdownTable, rateCells } from './lib/table.mjs';
 import { userIds } from './lib/workload.mjs';
 import { closedLoop, openLoop } from './sends/loops.mjs';
 import { createSender, SENDERS } from './sends/subjects.mjs';
 
-const { values: args } = parseArgs({
-  options: {
-    rounds: { type: 'string' },
-    duration: { type: 'string' },
-    warmup: { type: 'string' },
+const args = parseRunArgs(
+  {
     concurrency: { type: 'string', default: '256' },
     numbers: { type: 'string', default: '100' },
     users: { type: 'string', default: '10000' },
     rate: { type: 'string', default: '500' },
     'sink-rate': { type: 'string', default: '80' },
-    only: { type: 'string' },
-    quick: { type: 'boolean', default: false },
-    write: { type: 'boolean' },
-    help: { type: 'boolean', default: false },
   },
-  allowNegative: true,
-});
-
-if (args.help) {
-  console.log(`usage: node bench/run-sends.mjs [--rounds 3] [--duration 5] [--warmup 1] [--concurrency 256]
+  {
+    usage: `usage: node bench/run-sends.mjs [--rounds 3] [--duration 5] [--warmup 1] [--concurrency 256]
        [--numbers 100] [--users 10000] [--rate 500] [--sink-rate 80] [--only client,client-fetch,deliverer,fetch,http]
        [--quick] [--write | --no-write]
 Closed loop (--concurrency sends outstanding) for throughput, then an open loop at --rate sends/s
 for latency and CPU per send at the same offered load (the per-send overhead). A full run writes
-bench/results/<date>-sends.json and latest-sends.md; any other run only prints unless --write.`);
-  process.exit(0);
-}
-if (!existsSync(new URL('../dist/channels/whatsapp-cloud/client.js', import.meta.url))) {
-  console.error('[bench] dist/ is missing: run `node scripts/build.mjs` first');
-  process.exit(2);
-}
+bench/results/<date>-sends.json and latest-sends.md; any other run only prints unless --write.`,
+    timed: true,
+    dist: 'channels/whatsapp-cloud/client.js',
+  },
+);
 
-const quick = args.quick;
 const config = {
-  rounds: Number(args.rounds ?? (quick ? 1 : 3)),
-  durationS: Number(args.duration ?? (quick ? 2 : 5)),
-  warmupS: Number(args.warmup ?? (quick ? 0.5 : 1)),
+  ...roundTimes(args, { rounds: 3, duration: 5, warmup: 1 }, { rounds: 1, duration: 2, warmup: 0.5 }),
   concurrency: Number(args.concurrency),
   numbers: Number(args.numbers),
   users: Number(args.users),
   rate: Number(args.rate),
   sinkRate: Number(args['sink-rate']),
 };
-const only = args.only?.split(',').map((s) => s.trim());
-const subjects = only ? SENDERS.filter((s) => only.includes(s.name)) : SENDERS;
-if (only && subjects.length !== only.length) {
-  console.error(`[bench] --only: known subjects are ${SENDERS.map((s) => s.name).join(', ')}`);
-  process.exit(2);
-}
-const partial = process.argv.length > 2 && !(process.argv.length === 3 && args.write);
-const write = args.write ?? !partial;
-const log = (...parts) => console.error('[bench]', ...parts);
+const subjects = selectSubjects(SENDERS, args.only);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const machine = machineInfo(os.tmpdir());
-const startedAt = new Date();
-const command = `node bench/run-sends.mjs${process.argv.length > 2 ? ` ${process.argv.slice(2).join(' ')}` : ''}`;
+const run = startRun({ script: 'run-sends.mjs', args, tmpdir: os.tmpdir() });
 const numbers = phoneNumberIds(config.numbers);
 const users = userIds(config.users);
 // The Deliverer row sends replies committed before the window: enough for the limit's ceiling.
@@ -118,8 +92,7 @@ async function runOne(subject, round) {
 }
 
 for (let round = 1; round <= config.rounds; round++) {
-  const order = subjects.map((_, i) => subjects[(i + round - 1) % subjects.length]);
-  for (const subject of order) {
+  for (const subject of rotated(subjects, round - 1)) {
     try {
       const r = await runOne(subject, round);
       rounds[subject.name].push(r);
@@ -139,16 +112,10 @@ for (let round = 1; round <= config.rounds; round++) {
 // ---- summary -----------------------------------------------------------------------------------
 
 const failures = (x) => Object.values(x.failures).reduce((a, b) => a + b, 0);
-const summary = {};
-for (const s of subjects) {
-  const list = rounds[s.name];
-  if (list.length === 0) {
-    summary[s.name] = null;
-    continue;
-  }
+const summary = summarizeRounds(subjects, rounds, (list) => {
   const m = (f) => median(list.map(f));
   const sum = (f) => list.reduce((a, r) => a + f(r), 0);
-  summary[s.name] = {
+  return {
     rounds: list.length,
     perSec: m((r) => r.closed.perSec),
     perRound: list.map((r) => r.closed.perSec),
@@ -169,7 +136,7 @@ for (const s of subjects) {
       return acc;
     }, {}),
   };
-}
+});
 
 const client = summary.client;
 const floor = summary.fetch;
@@ -187,27 +154,12 @@ const figure = {
     client && summary.http ? client.openCpuUsPerSend - summary.http.openCpuUsPerSend : null,
 };
 
-const results = {
-  date: startedAt.toISOString().slice(0, 10),
-  startedAt: startedAt.toISOString(),
-  finishedAt: new Date().toISOString(),
-  command,
-  source: sourceInfo(),
-  partial,
-  machine: { ...machine, loadAvgAtEnd: os.loadavg().map((x) => Math.round(x * 100) / 100) },
-  config: { ...config, ceiling, delivererPrepared: prepare },
-  subjects: subjects.map((s) => ({ ...s, summary: summary[s.name], rounds: rounds[s.name] })),
-  figure,
-};
-
-const markdown = renderMarkdown(results);
-console.log(markdown);
-if (write) {
-  const [json, md] = writeResultFiles('sends', results, markdown);
-  log(`wrote ${json.pathname} and ${md.pathname}`);
-} else {
-  log('partial run: nothing written (pass --write to keep it)');
-}
+const subjectResults = subjects.map((s) => ({ ...s, summary: summary[s.name], rounds: rounds[s.name] }));
+run.finish(
+  'sends',
+  { config: { ...config, ceiling, delivererPrepared: prepare }, subjects: subjectResults, figure },
+  renderMarkdown,
+);
 process.exitCode = failed ? 1 : 0;
 
 function renderMarkdown(res) {
@@ -219,10 +171,7 @@ function renderMarkdown(res) {
     if (!x) return [s.label, 'did not run', ...Array(11).fill('—')];
     return [
       s.label,
-      fmtNum(x.perSec),
-      x.perRound.map(fmtNum).join(' / '),
-      fmtNum(x.closedP50Us),
-      fmtNum(x.closedP99Us),
+      ...rateCells(x.perSec, x.perRound, x.closedP50Us, x.closedP99Us),
       fmtNum(x.closedCpuUsPerSend),
       n(x.closedFailures),
       n(x.closedRateLimited),

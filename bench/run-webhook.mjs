@@ -5,60 +5,45 @@
 // usage: node bench/run-webhook.mjs [--rounds 3] [--duration 10] [--connections 64] [--only a,b]
 //        [--quick] [--write | --no-write] [--cpu-prof DIR] [--baseline [NAME=]DIST_DIR[,...]] [--tmpdir DIR] [--keep-tmp]
 // dist/ must be built first (node scripts/build.mjs). See docs/benchmarks.md, "Webhook acknowledgement".
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { machineInfo, sourceInfo } from './lib/machine.mjs';
-import { writeResultFiles } from './lib/result-files.mjs';
+import { rotated, summarizeRounds } from './lib/rounds.mjs';
+import { log, parseRunArgs, roundTimes, selectSubjects } from './lib/run-options.mjs';
+import { startRun } from './lib/run-record.mjs';
 import { fmtNum, median } from './lib/stats.mjs';
-import { markdownTable } from './lib/table.mjs';
+import { markdownTable, rateCells } from './lib/table.mjs';
 import { chatstateCounters, cpuSeconds, inboxBacklog, load, waitForEmptyInbox } from './webhook/measure.mjs';
 import { APP_SECRET, buildPool } from './webhook/pool.mjs';
 import { baselineSubjects, SUBJECTS, startSubject } from './webhook/subjects.mjs';
 
-const { values: args } = parseArgs({
-  options: {
-    rounds: { type: 'string' },
-    duration: { type: 'string' },
-    warmup: { type: 'string' },
+const args = parseRunArgs(
+  {
     connections: { type: 'string', default: '64' },
     pipelining: { type: 'string', default: '1' },
     users: { type: 'string', default: '10000' },
     pool: { type: 'string' },
-    only: { type: 'string' },
-    quick: { type: 'boolean', default: false },
-    write: { type: 'boolean' },
     'cpu-prof': { type: 'string' },
     baseline: { type: 'string' },
     tmpdir: { type: 'string' },
     'keep-tmp': { type: 'boolean', default: false },
-    help: { type: 'boolean', default: false },
   },
-  allowNegative: true,
-});
-
-if (args.help) {
-  console.log(`usage: node bench/run-webhook.mjs [--rounds 3] [--duration 10] [--warmup 3] [--connections 64]
+  {
+    usage: `usage: node bench/run-webhook.mjs [--rounds 3] [--duration 10] [--warmup 3] [--connections 64]
        [--pipelining 1] [--users 10000] [--pool N] [--only bare,hono,chatstate] [--quick]
        [--write | --no-write] [--cpu-prof DIR] [--baseline [NAME=]DIST_DIR[,...]] [--tmpdir DIR] [--keep-tmp]
 --baseline adds a row per other chatstate build (its dist/ directory, comma-separated, optionally
 named: before=/tmp/old/dist), run exactly like the chatstate row, to measure a change in one run.
 A full run (defaults) writes bench/results/<date>-webhook.json and latest-webhook.md; any other
-run only prints unless --write. --cpu-prof DIR profiles every chatstate child (one file per round).`);
-  process.exit(0);
-}
-
-if (!existsSync(new URL('../dist/cli/main.js', import.meta.url))) {
-  console.error('[bench] dist/ is missing: run `node scripts/build.mjs` first');
-  process.exit(2);
-}
+run only prints unless --write. --cpu-prof DIR profiles every chatstate child (one file per round).`,
+    timed: true,
+    dist: 'cli/main.js',
+  },
+);
 
 const quick = args.quick;
 const config = {
-  rounds: Number(args.rounds ?? (quick ? 1 : 3)),
-  durationS: Number(args.duration ?? (quick ? 3 : 10)),
-  warmupS: Number(args.warmup ?? (quick ? 1 : 3)),
+  ...roundTimes(args, { rounds: 3, duration: 10, warmup: 3 }, { rounds: 1, duration: 3, warmup: 1 }),
   connections: Number(args.connections),
   pipelining: Number(args.pipelining),
   users: Number(args.users),
@@ -69,23 +54,13 @@ const config = {
   // After the window: how long we wait for the inbox to empty (catch-up time is reported).
   catchUpLimitMs: 120_000,
 };
-const only = args.only?.split(',').map((s) => s.trim());
 const known = args.baseline ? [...SUBJECTS, ...baselineSubjects(args.baseline)] : SUBJECTS;
-const subjects = only ? known.filter((s) => only.includes(s.name)) : known;
-if (only && subjects.length !== only.length) {
-  console.error(`[bench] --only: known subjects are ${known.map((s) => s.name).join(', ')}`);
-  process.exit(2);
-}
-const partial = process.argv.length > 2 && !(process.argv.length === 3 && args.write);
-const write = args.write ?? !partial;
-const log = (...parts) => console.error('[bench]', ...parts);
+const subjects = selectSubjects(known, args.only);
 
 const tmpRoot = mkdtempSync(join(args.tmpdir ?? os.tmpdir(), 'chatstate-webhook-bench-'));
 const cpuProfDir = args['cpu-prof'] ? resolve(args['cpu-prof']) : undefined;
 if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
-const machine = machineInfo(tmpRoot);
-const startedAt = new Date();
-const command = `node bench/run-webhook.mjs${process.argv.length > 2 ? ` ${process.argv.slice(2).join(' ')}` : ''}`;
+const run = startRun({ script: 'run-webhook.mjs', args, tmpdir: tmpRoot });
 
 log(`building ${config.poolSize.toLocaleString('en-US')} signed bodies over ${config.users} users`);
 const pool = buildPool({ size: config.poolSize, users: config.users, secret: APP_SECRET });
@@ -95,9 +70,7 @@ const rounds = Object.fromEntries(subjects.map((s) => [s.name, []]));
 let failed = false;
 
 for (let round = 0; round < config.rounds; round++) {
-  // Rotate the order so no subject always runs first or right after the same neighbour.
-  const order = subjects.map((_, i) => subjects[(i + round) % subjects.length]);
-  for (const subject of order) {
+  for (const subject of rotated(subjects, round)) {
     try {
       const r = await runOne(subject, round);
       rounds[subject.name].push(r);
@@ -192,46 +165,36 @@ async function runOne(subject, round) {
 
 // ---- summary -----------------------------------------------------------------------------------
 
-const summary = Object.fromEntries(
-  subjects.map((s) => {
-    const list = rounds[s.name];
-    if (list.length === 0) return [s.name, null];
-    const m = (f) => median(list.map(f));
-    return [
-      s.name,
-      {
-        rounds: list.length,
-        rps: m((r) => r.rps),
-        rpsPerRound: list.map((r) => r.rps),
-        p50Ms: m((r) => r.latencyMs.p50),
-        p99Ms: m((r) => r.latencyMs.p99),
-        non2xx: list.reduce((a, r) => a + r.non2xx + r.errors + r.timeouts, 0),
-        requests: list.reduce((a, r) => a + r.requests, 0),
-        serverCpuUsPerRequest:
-          list[0].serverCpuUsPerRequest === null ? null : m((r) => r.serverCpuUsPerRequest),
-        serverSystemUsPerRequest:
-          list[0].serverSystemUsPerRequest === null ? null : m((r) => r.serverSystemUsPerRequest),
-        loaderCpuShare: m((r) => r.loaderCpuS / r.durationS),
-        poolWrapped: list.reduce((a, r) => a + r.poolWrapped, 0),
-        ...(s.chatstate
-          ? {
-              processedPerSecInWindow: m((r) => r.chatstate.processedPerSecInWindow),
-              backlogAtEnd: m((r) => r.chatstate.backlogAtEnd),
-              catchUpS: list.some((r) => r.chatstate.catchUpS === null)
-                ? null
-                : m((r) => r.chatstate.catchUpS),
-              endToEndPerSec: list.some((r) => r.chatstate.endToEndPerSec === null)
-                ? null
-                : m((r) => r.chatstate.endToEndPerSec),
-              dedupeHits: list.reduce((a, r) => a + r.chatstate.dedupeHits, 0),
-              maxMessagesPerUser: Math.max(...list.map((r) => r.chatstate.messagesPerUser)),
-              handlerErrors: list.reduce((a, r) => a + r.chatstate.handlerErrors, 0),
-            }
-          : {}),
-      },
-    ];
-  }),
-);
+const summary = summarizeRounds(subjects, rounds, (list, s) => {
+  const m = (f) => median(list.map(f));
+  return {
+    rounds: list.length,
+    rps: m((r) => r.rps),
+    rpsPerRound: list.map((r) => r.rps),
+    p50Ms: m((r) => r.latencyMs.p50),
+    p99Ms: m((r) => r.latencyMs.p99),
+    non2xx: list.reduce((a, r) => a + r.non2xx + r.errors + r.timeouts, 0),
+    requests: list.reduce((a, r) => a + r.requests, 0),
+    serverCpuUsPerRequest: list[0].serverCpuUsPerRequest === null ? null : m((r) => r.serverCpuUsPerRequest),
+    serverSystemUsPerRequest:
+      list[0].serverSystemUsPerRequest === null ? null : m((r) => r.serverSystemUsPerRequest),
+    loaderCpuShare: m((r) => r.loaderCpuS / r.durationS),
+    poolWrapped: list.reduce((a, r) => a + r.poolWrapped, 0),
+    ...(s.chatstate
+      ? {
+          processedPerSecInWindow: m((r) => r.chatstate.processedPerSecInWindow),
+          backlogAtEnd: m((r) => r.chatstate.backlogAtEnd),
+          catchUpS: list.some((r) => r.chatstate.catchUpS === null) ? null : m((r) => r.chatstate.catchUpS),
+          endToEndPerSec: list.some((r) => r.chatstate.endToEndPerSec === null)
+            ? null
+            : m((r) => r.chatstate.endToEndPerSec),
+          dedupeHits: list.reduce((a, r) => a + r.chatstate.dedupeHits, 0),
+          maxMessagesPerUser: Math.max(...list.map((r) => r.chatstate.messagesPerUser)),
+          handlerErrors: list.reduce((a, r) => a + r.chatstate.handlerErrors, 0),
+        }
+      : {}),
+  };
+});
 
 // Per-round ratios pair chatstate with the bare run of the same round (adjacent in time).
 const pairRatios = [];
@@ -257,27 +220,12 @@ const figure = {
       : null,
 };
 
-const results = {
-  date: startedAt.toISOString().slice(0, 10),
-  startedAt: startedAt.toISOString(),
-  finishedAt: new Date().toISOString(),
-  command,
-  source: sourceInfo(),
-  partial,
-  machine: { ...machine, loadAvgAtEnd: os.loadavg().map((x) => Math.round(x * 100) / 100) },
-  config: { ...config, meanBodyBytes: pool.meanBodyBytes },
-  subjects: subjects.map((s) => ({ ...s, summary: summary[s.name], rounds: rounds[s.name] })),
-  figure,
-};
-
-const markdown = renderMarkdown(results);
-console.log(markdown);
-if (write) {
-  const [json, md] = writeResultFiles('webhook', results, markdown);
-  log(`wrote ${json.pathname} and ${md.pathname}`);
-} else {
-  log('partial run: nothing written (pass --write to keep it)');
-}
+const subjectResults = subjects.map((s) => ({ ...s, summary: summary[s.name], rounds: rounds[s.name] }));
+run.finish(
+  'webhook',
+  { config: { ...config, meanBodyBytes: pool.meanBodyBytes }, subjects: subjectResults, figure },
+  renderMarkdown,
+);
 if (!args['keep-tmp']) rmSync(tmpRoot, { recursive: true, force: true });
 if (cpuProfDir)
   log(
@@ -294,10 +242,7 @@ function renderMarkdown(res) {
     if (!x) return [s.label, 'failed', '—', '—', '—', '—', '—', '—', '—'];
     return [
       s.label,
-      fmtNum(x.rps),
-      x.rpsPerRound.map(fmtNum).join(' / '),
-      fmtNum(x.p50Ms),
-      fmtNum(x.p99Ms),
+      ...rateCells(x.rps, x.rpsPerRound, x.p50Ms, x.p99Ms),
       x.non2xx.toLocaleString('en-US'),
       `${fmtNum(x.serverCpuUsPerRequest)} (${fmtNum(x.serverSystemUsPerRequest)})`,
       `${fmtNum(100 * x.loaderCpuShare)}% of a core`,

@@ -5,36 +5,30 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { bodySizes } from './lib/body-size.mjs';
-import { machineInfo, sourceInfo } from './lib/machine.mjs';
 import { concurrent, sequential, untimed, warmUp } from './lib/measure.mjs';
-import { renderMarkdown, writeResults } from './lib/report.mjs';
+import { renderMarkdown } from './lib/report.mjs';
+import { rotated } from './lib/rounds.mjs';
+import { log, parseRunArgs } from './lib/run-options.mjs';
+import { startRun } from './lib/run-record.mjs';
 import { stopSharedServers } from './lib/servers.mjs';
 import { combineRounds, fmtNum, fmtRatio, speedup } from './lib/stats.mjs';
+import { entryErrors, liveEntries } from './lib/subject-entries.mjs';
 import { userIds } from './lib/workload.mjs';
 
-const { values: args } = parseArgs({
-  options: {
-    only: { type: 'string' },
-    quick: { type: 'boolean', default: false },
-    rounds: { type: 'string' },
+const args = parseRunArgs(
+  {
     iterations: { type: 'string' },
-    write: { type: 'boolean' },
     bytes: { type: 'boolean', default: true },
     tmpdir: { type: 'string' },
     'keep-tmp': { type: 'boolean', default: false },
-    help: { type: 'boolean', default: false },
   },
-  allowNegative: true,
-});
-
-if (args.help) {
-  console.log(`usage: node bench/run.mjs [--only sqlite,memory] [--quick] [--rounds N] [--iterations N]
+  {
+    usage: `usage: node bench/run.mjs [--only sqlite,memory] [--quick] [--rounds N] [--iterations N]
                          [--write | --no-write] [--no-bytes] [--tmpdir DIR] [--keep-tmp]
-A full run (no --only, no --quick) writes bench/results/; a partial one only prints unless --write.`);
-  process.exit(0);
-}
+A full run (no --only, no --quick) writes bench/results/; a partial one only prints unless --write.`,
+  },
+);
 
 const quick = args.quick;
 const config = {
@@ -88,24 +82,23 @@ async function loadSubjects() {
 
 // ---- run --------------------------------------------------------------------------------------
 
-const partial =
-  Boolean(args.only) || quick || !args.bytes || args.rounds !== undefined || args.iterations !== undefined;
-const write = args.write ?? !partial;
 const selected = await loadSubjects().catch((error) => {
   console.error(`[bench] ${error.message}`);
   process.exit(2);
 });
 const tmpRoot = mkdtempSync(join(args.tmpdir ?? os.tmpdir(), 'chatstate-bench-'));
 const tmpFor = (name) => (file) => join(tmpRoot, `${name}-${file}`);
-const machine = machineInfo(tmpRoot);
-const startedAt = new Date();
-const command =
-  process.env.npm_lifecycle_event === 'bench'
-    ? `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`
-    : `node bench/run.mjs${process.argv.length > 2 ? ` ${process.argv.slice(2).join(' ')}` : ''}`;
-const log = (...parts) => console.error('[bench]', ...parts);
+const run = startRun({
+  script: 'run.mjs',
+  npmScript: 'bench',
+  args,
+  tmpdir: tmpRoot,
+  partial:
+    Boolean(args.only) || quick || !args.bytes || args.rounds !== undefined || args.iterations !== undefined,
+});
+const errors = entryErrors((entry) => entry.subject.name);
+const { abandon, fail, teardown } = errors;
 
-let failed = false;
 const users = userIds(config.users);
 const entries = [];
 for (const subject of selected) {
@@ -122,16 +115,12 @@ for (const subject of selected) {
     entry.ctx = await subject.setup({ users, tmp: tmpFor(subject.name), quick });
     await warmUp(subject, entry.ctx, users, config.firstWarmup);
   } catch (error) {
-    fail(entry, error);
-    await teardown(entry);
+    await abandon(entry, error);
   }
 }
 
 for (let round = 0; round < config.rounds; round++) {
-  const live = entries.filter((e) => e.status === 'ok');
-  // Rotate the order each round so no subject always runs right after the same neighbour.
-  const order = live.map((_, i) => live[(i + round) % live.length]);
-  for (const entry of order) {
+  for (const entry of rotated(liveEntries(entries), round)) {
     const { subject, ctx } = entry;
     const limits = limitsFor(subject);
     try {
@@ -145,8 +134,7 @@ for (let round = 0; round < config.rounds; round++) {
         `${fmtNum(conc.opsPerSec)}/s at ${config.concurrency} in flight`,
       );
     } catch (error) {
-      fail(entry, error);
-      await teardown(entry);
+      await abandon(entry, error);
     }
   }
 }
@@ -158,12 +146,11 @@ for (const entry of entries) {
   if (entry.status !== 'ok' || !entry.subject.roundTrips) continue;
   try {
     let offset = 0;
-    const run = (n) => untimed(entry.subject, entry.ctx, users, n, (offset += 104729));
-    entry.roundTrips = await entry.subject.roundTrips(entry.ctx, run);
+    const runUntimed = (n) => untimed(entry.subject, entry.ctx, users, n, (offset += 104729));
+    entry.roundTrips = await entry.subject.roundTrips(entry.ctx, runUntimed);
     log(`${entry.subject.name}: ${fmtNum(entry.roundTrips.perTransition)} round trips per transition`);
   } catch (error) {
-    fail(entry, error);
-    await teardown(entry);
+    await abandon(entry, error);
   }
 }
 
@@ -200,31 +187,16 @@ const subjects = entries.map(({ subject, status, rounds, bytes, roundTrips }) =>
   ...(subject.limits && rounds.sequential.length ? { limits: limitsFor(subject) } : {}),
 }));
 
-const results = {
-  date: startedAt.toISOString().slice(0, 10),
-  startedAt: startedAt.toISOString(),
-  finishedAt: new Date().toISOString(),
-  command,
-  source: sourceInfo(),
-  partial,
-  machine: { ...machine, loadAvgAtEnd: os.loadavg().map((x) => Math.round(x * 100) / 100) },
-  config,
-  subjects,
-  bodies: await bodySizes(),
-  figures: figures(subjects),
-};
-
-console.log(renderMarkdown(results));
-if (write) {
-  for (const file of writeResults(results, new URL('./results/', import.meta.url)))
-    log(`wrote ${file.pathname}`);
-} else {
-  log('partial run: nothing written (pass --write to keep it)');
-}
+run.finish(
+  'stores',
+  { config, subjects, bodies: await bodySizes(), figures: figures(subjects) },
+  renderMarkdown,
+  { eachFile: true },
+);
 await stopSharedServers();
 if (!args['keep-tmp']) rmSync(tmpRoot, { recursive: true, force: true });
 else log(`temp files kept in ${tmpRoot}`);
-process.exitCode = failed ? 1 : 0;
+process.exitCode = errors.failed ? 1 : 0;
 
 // ---- helpers ----------------------------------------------------------------------------------
 
@@ -239,24 +211,6 @@ function limitsFor(subject) {
     iterations: Math.min(config.iterations, subject.limits.iterations),
     budgetMs: Math.min(config.budgetMs, subject.limits.budgetMs),
   };
-}
-
-function fail(entry, error) {
-  failed = true;
-  entry.status = `error: ${error?.message ?? error}`;
-  log(`${entry.subject.name}: ${entry.status}`);
-  if (error?.stack) console.error(error.stack);
-}
-
-async function teardown(entry) {
-  if (!entry.ctx) return;
-  const { ctx } = entry;
-  entry.ctx = undefined;
-  try {
-    await entry.subject.teardown(ctx);
-  } catch (error) {
-    fail(entry, error);
-  }
 }
 
 /** The figures issue 2 asks for: printed PASS / MISS, never a failing exit code. */

@@ -1,6 +1,6 @@
 // The markdown report of bench/run-e2e.mjs (bench/results/latest-e2e.md).
 import { fmtNum } from '../lib/stats.mjs';
-import { markdownTable } from '../lib/table.mjs';
+import { markdownTable, rateCells } from '../lib/table.mjs';
 
 const pct = (x) => (x === null || x === undefined ? '—' : `${fmtNum(100 * x)}%`);
 const n = (x) => (x === null || x === undefined ? '—' : x.toLocaleString('en-US'));
@@ -24,10 +24,7 @@ export function renderE2eMarkdown(res) {
   // load generator (its ceiling), and chatstate (errors summed over every kind counted).
   const row = (label, r, errors) => [
     label,
-    fmtNum(r.perSec),
-    r.perRound.map(fmtNum).join(' / '),
-    fmtNum(r.p50Ms),
-    fmtNum(r.p99Ms),
+    ...rateCells(r.perSec, r.perRound, r.p50Ms, r.p99Ms),
     n(errors),
     fmtNum(r.serverCpuUsPerMessage),
     pct(r.loaderCpuShare),
@@ -82,10 +79,7 @@ export function renderE2eMarkdown(res) {
         ],
         cs.open.map((o) => [
           n(o.offered),
-          fmtNum(o.perSec),
-          o.perRound.map(fmtNum).join(' / '),
-          fmtNum(o.p50Ms),
-          fmtNum(o.p99Ms),
+          ...rateCells(o.perSec, o.perRound, o.p50Ms, o.p99Ms),
           fmtNum(o.ackP99Ms),
           pct(o.serverCpuShare),
           n(o.non200),

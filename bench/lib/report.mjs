@@ -1,5 +1,6 @@
-// Turns a finished run into the markdown the README/docs quote and the files under bench/results/.
-import { writeResultFiles } from './result-files.mjs';
+// Turns a finished store run into the markdown the README/docs quote (bench/results/latest-stores.md,
+// written with <date>-stores.json by bench/run.mjs through run-record.mjs).
+import { figuresSection } from './figure-lines.mjs';
 import { fmtNum, fmtRatio, speedup } from './stats.mjs';
 import { markdownTable } from './table.mjs';
 
@@ -170,14 +171,6 @@ export function bodyTable(results) {
   );
 }
 
-export function figureLines(results) {
-  return results.figures.map((f) =>
-    f.value === null
-      ? `- NOT RUN — ${f.title} (${f.why})`
-      : `- ${f.pass ? 'PASS' : 'MISS'} — ${f.title}: ${f.display} (target ${f.target})`,
-  );
-}
-
 export function renderMarkdown(results) {
   const m = results.machine;
   const rt = roundTripTable(results);
@@ -228,14 +221,6 @@ export function renderMarkdown(results) {
     '',
     bodyTable(results),
     '',
-    'Figures:',
-    '',
-    ...figureLines(results),
-    '',
+    ...figuresSection(results),
   ].join('\n');
-}
-
-/** bench/results/<date>-stores.json and bench/results/latest-stores.md. */
-export function writeResults(results, dir) {
-  return writeResultFiles('stores', results, renderMarkdown(results), dir);
 }

@@ -1,4 +1,5 @@
 // Renders a GitHub-flavoured markdown table; numeric-looking columns are right-aligned.
+import { fmtNum } from './stats.mjs';
 
 const numeric = (cell) => /^[\d,.~+\-—x%]+(\s?(us|B|x))?$/.test(String(cell).trim());
 
@@ -12,3 +13,14 @@ export function markdownTable(header, rows) {
   const rule = `| ${widths.map((w, i) => (right[i] ? `${'-'.repeat(w - 1)}:` : '-'.repeat(w))).join(' | ')} |`;
   return [line(header), rule, ...cells.map(line)].join('\n');
 }
+
+/**
+ * The cells a throughput row of the webhook, e2e and sends reports starts with: the rate (median of
+ * the rounds), the rounds' rates "a / b / c", then p50 and p99 latency.
+ */
+export const rateCells = (rate, perRound, p50, p99) => [
+  fmtNum(rate),
+  perRound.map(fmtNum).join(' / '),
+  fmtNum(p50),
+  fmtNum(p99),
+];

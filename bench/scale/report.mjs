@@ -1,6 +1,6 @@
-// Markdown and result files of the scale benchmark: bench/results/<date>-scale.json and
-// latest-scale.md, with the same header (command, commit, machine) as latest-stores.md.
-import { writeResultFiles } from '../lib/result-files.mjs';
+// Markdown of the scale benchmark (bench/results/latest-scale.md, beside <date>-scale.json, both
+// written by bench/run-scale.mjs), with the same header (command, commit, machine) as latest-stores.md.
+import { figuresSection } from '../lib/figure-lines.mjs';
 import { fmtNum, fmtRatio } from '../lib/stats.mjs';
 import { markdownTable } from '../lib/table.mjs';
 import { HISTORY_LIMIT } from '../lib/workload.mjs';
@@ -66,14 +66,6 @@ export function scaleTable(results) {
   );
 }
 
-export function figureLines(results) {
-  return results.figures.map((f) =>
-    f.value === null
-      ? `- NOT RUN — ${f.title} (${f.why})`
-      : `- ${f.pass ? 'PASS' : 'MISS'} — ${f.title}: ${f.display} (target ${f.target})`,
-  );
-}
-
 export function renderMarkdown(results) {
   const m = results.machine;
   const c = results.config;
@@ -88,14 +80,6 @@ export function renderMarkdown(results) {
     '',
     scaleTable(results),
     '',
-    'Figures:',
-    '',
-    ...figureLines(results),
-    '',
+    ...figuresSection(results),
   ].join('\n');
-}
-
-/** bench/results/<date>-scale.json and bench/results/latest-scale.md. */
-export function writeResults(results, dir) {
-  return writeResultFiles('scale', results, renderMarkdown(results), dir);
 }
