@@ -16,7 +16,6 @@ import { fmtNum, median } from './lib/stats.mjs';
 import { markdownTable, rateCells } from './lib/table.mjs';
 import { userIds } from './lib/workload.mjs';
 import { closedLoop, openLoop } from './sends/loops.mjs';
-import { createSender, SENDERS } from './sends/subjects.mjs';
 
 const args = parseRunArgs(
   {
@@ -37,6 +36,9 @@ bench/results/<date>-sends.json and latest-sends.md; any other run only prints u
     dist: 'channels/whatsapp-cloud/client.js',
   },
 );
+
+// Loaded after parseRunArgs's dist/ check: the subjects import the built package.
+const { createSender, SENDERS } = await import('./sends/subjects.mjs');
 
 const config = {
   ...roundTimes(args, { rounds: 3, duration: 5, warmup: 1 }, { rounds: 1, duration: 2, warmup: 0.5 }),
