@@ -195,23 +195,14 @@ describe('startRedisCluster', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
 
-    // Once, in a clean-clone CI run on the loaded 2-core machine, the just-promoted replica answered
-    // nil for a key it had acknowledged (WAIT 1 above); the cause was not found and reruns passed.
-    // Poll for up to 3 s, and if the key is still missing report every node's role with the failure.
-    let value = await resp(replica.port, ['GET', key]);
-    for (const until = Date.now() + 3000; value !== 'v' && Date.now() < until; ) {
-      await new Promise((r) => setTimeout(r, 100));
-      value = await resp(replica.port, ['GET', key]);
-    }
-    if (value !== 'v') {
-      const after = await Promise.all(
-        cluster.nodes.map((n) => resp(n.port, ['ROLE']).catch((e: Error) => e.message)),
-      );
-      throw new Error(
-        `key ${key} missing on the promoted replica ${replica.port}; roles now ${JSON.stringify(after)}`,
-      );
-    }
-
+    // The promoted replica now owns the master's slots: it answers for the key itself (no MOVED).
+    // Whether the key survived is Redis's business, not this harness's: Redis Cluster does not
+    // promise that an acknowledged write survives an automatic failover after a kill, even after
+    // WAIT (https://redis.io/docs/latest/commands/wait/), and two clean-clone CI runs on the loaded
+    // 2-core machine saw a promoted replica with replication offset 0 and without the key. That no
+    // update is lost across a failover chatstate drives is test/store/cluster.failover.test.ts.
+    const value = await resp(replica.port, ['GET', key]);
+    expect(value === 'v' || value === null).toBe(true);
     await master.start();
     await waitForClusterOk(
       cluster.nodes.map((n) => n.port),
