@@ -1,10 +1,12 @@
 // `chatstate bench` as users run it (the built CLI in a child process) on every kind of store:
 // the JSON contract, the progress on stderr, and that nothing the bench wrote stays behind.
 // Phases are capped at a few hundred transitions; no figure is asserted beyond sanity.
+
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open.js';
 import { memcachedRaw } from '../support/memcached-server.js';
@@ -92,6 +94,13 @@ describe('chatstate bench on SQLite', () => {
       expect((await after.list({ limit: 10 })).ids).toEqual([REAL_USER]);
     } finally {
       await after.close();
+    }
+    // Every claim the bench made is gone too (claims are stored by digest, found by message id).
+    const db = new Database(join(dir, 'real.db'), { readonly: true });
+    try {
+      expect(db.prepare('SELECT COUNT(*) AS n FROM cs_claim_ids').get()).toEqual({ n: 0 });
+    } finally {
+      db.close();
     }
   });
 

@@ -157,4 +157,43 @@ describe('sqlite turn transaction', () => {
     expect(first.committed()).toHaveLength(3);
     first.close();
   });
+
+  it("hands a unit's note to its commit only when nothing else wrote in the transaction since its open", async () => {
+    const { turn, put, close } = setup();
+    const seen: unknown[] = [];
+    turn.open(
+      'u1',
+      () => null,
+      () => true,
+      'note-1',
+    );
+    await turn.write((quiet) => seen.push(quiet), 'u1');
+    turn.open(
+      'u1',
+      () => null,
+      () => true,
+      'note-2',
+    );
+    turn.open(
+      'u2',
+      () => null,
+      () => true,
+      'note-3',
+    );
+    const writes = [turn.write((quiet) => seen.push(quiet), 'u1')];
+    writes.push(turn.write(put('a', 1)));
+    writes.push(turn.write((quiet) => seen.push(quiet), 'u2'));
+    await Promise.all(writes);
+    // A read joining the transaction is not a write: the note survives it.
+    turn.open(
+      'u3',
+      () => null,
+      () => true,
+      'note-4',
+    );
+    turn.join(() => null);
+    await turn.write((quiet) => seen.push(quiet), 'u3');
+    expect(seen).toEqual(['note-1', undefined, undefined, 'note-4']);
+    close();
+  });
 });

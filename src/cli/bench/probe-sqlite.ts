@@ -1,8 +1,10 @@
 import { existsSync, rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
+import { claimId } from '../../store/drivers/sqlite-claims.js';
 import { bodyBytes, type ProbeContext, type StoreProbe } from './probe.js';
 
-const TABLES = ['cs_sessions', 'cs_claims', 'cs_leases', 'cs_quarantine'] as const;
+/** Tables keyed by the (prefixed) key; claims are keyed by a digest of it (sqlite-claims.ts). */
+const TABLES = ['cs_sessions', 'cs_leases', 'cs_quarantine'] as const;
 
 /** The file of a `sqlite:` URL, by the same path rules as store/open.ts; null for `:memory:`. */
 export function sqlitePath(url: string): string | null {
@@ -34,7 +36,8 @@ export function sqliteProbe(ctx: ProbeContext): StoreProbe {
   return {
     medium: 'disk',
     defaultReplicas: 1,
-    tracksClaims: false,
+    // Claims are stored by digest, so no key range finds them: the bench remembers each one.
+    tracksClaims: true,
     async beforeSeed() {
       before = livePages().pages;
     },
@@ -72,7 +75,7 @@ export function sqliteProbe(ctx: ProbeContext): StoreProbe {
         why: 'sqlite: factor 1, the page count already includes B-tree page fill; the WAL file (up to about 4 MB between checkpoints) comes on top',
       };
     },
-    async cleanup() {
+    async cleanup(_ids, claims) {
       if (!path) return 0;
       const db = new Database(path);
       try {
@@ -83,6 +86,10 @@ export function sqliteProbe(ctx: ProbeContext): StoreProbe {
         for (const table of TABLES) {
           deleted += db.prepare(`DELETE FROM ${table} WHERE k >= ? AND k < ?`).run(ctx.prefix, upper).changes;
         }
+        const deleteClaim = db.prepare('DELETE FROM cs_claim_ids WHERE h = ?');
+        db.transaction(() => {
+          for (const [, claim] of claims) deleted += deleteClaim.run(claimId(ctx.prefix + claim)).changes;
+        })();
         return deleted;
       } finally {
         db.close();

@@ -13,10 +13,7 @@ CREATE TABLE IF NOT EXISTS cs_sessions (
 -- No index on e: every write renews the TTL, and moving an index entry per commit cost about 10 us
 -- and 26 bytes per session (measured). The sweeper walks the primary key in batches instead.
 DROP INDEX IF EXISTS cs_sessions_expiry;
-CREATE TABLE IF NOT EXISTS cs_claims (
-  k TEXT PRIMARY KEY,
-  e INTEGER NOT NULL
-) WITHOUT ROWID;
+-- Claims live in cs_claim_ids (sqlite-claims.ts: keyed by a 16-byte digest of the claim key).
 CREATE TABLE IF NOT EXISTS cs_leases (
   k TEXT PRIMARY KEY,
   t INTEGER NOT NULL,

@@ -31,14 +31,16 @@ import { ChatstateError } from '../../errors.js';
 export interface SqliteTurn {
   /**
    * Runs `fn` inside this turn's transaction (opened if needed); resolves after its COMMIT. With
-   * `unit`, closes that unit, committing at once when it was the last one open.
+   * `unit`, closes that unit, committing at once when it was the last one open. `fn` receives the
+   * unit's `note` from `open` when nothing else ran in this transaction since the unit opened (so
+   * what its `open` read still holds), else undefined.
    */
-  write<T>(fn: () => T, unit?: string): Promise<T>;
+  write<T>(fn: (quiet?: unknown) => T, unit?: string): Promise<T>;
   /**
    * Runs `fn` inside this turn's transaction (opened if needed) and opens the unit `unit`, unless
    * `opens(result)` says no commit will follow (a duplicate, a busy lease).
    */
-  open<T>(unit: string, fn: () => T, opens: (result: T) => boolean): T;
+  open<T>(unit: string, fn: () => T, opens: (result: T) => boolean, note?: unknown): T;
   /** Runs the read `fn` inside this turn's transaction, opening it: for reads a write will follow. */
   join<T>(fn: () => T): T;
   /** Commits the open transaction now and stops sharing (before close). */
@@ -59,12 +61,18 @@ export function sqliteTurn(
   db: Database.Database,
   file: string | null,
   wrapError: (error: unknown) => unknown,
+  /** Called after each successful COMMIT (the checkpointer starts at the first). */
+  committed?: () => void,
 ): SqliteTurn {
   let eager = false;
   const begin = db.prepare('BEGIN IMMEDIATE');
   const commit = db.prepare('COMMIT');
   const rollback = db.prepare('ROLLBACK');
-  const units = new Set<string>();
+  // Open units, each with the `writes` count right after its open and the note it was opened with.
+  const units = new Map<string, { at: number; note: unknown }>();
+  // Calls run in the open transaction; a unit whose commit sees the count unchanged since its open
+  // knows nothing else wrote in between (no other process can: the write lock is held).
+  let writes = 0;
   let open = false;
   // One end-of-turn callback at a time: a loop of lone transitions that never yields to the event
   // loop (a synchronous handler on this synchronous driver) would otherwise queue one per transition.
@@ -89,6 +97,7 @@ export function sqliteTurn(
     }
     begin.run();
     open = true;
+    writes = 0;
     if (!scheduled) {
       scheduled = true;
       setImmediate(endOfTurn);
@@ -115,6 +124,7 @@ export function sqliteTurn(
       for (const w of batch) w.reject(wrapped);
       return;
     }
+    committed?.();
     for (const w of batch) w.resolve(w.value);
   }
 
@@ -132,6 +142,7 @@ export function sqliteTurn(
 
   const run = <T>(fn: () => T): T => {
     enter();
+    writes++;
     try {
       return fn();
     } catch (error) {
@@ -141,10 +152,12 @@ export function sqliteTurn(
   };
 
   return {
-    write<T>(fn: () => T, unit?: string): Promise<T> {
+    write<T>(fn: (quiet?: unknown) => T, unit?: string): Promise<T> {
+      const opened = unit === undefined ? undefined : units.get(unit);
+      const quiet = opened !== undefined && opened.at === writes && open ? opened.note : undefined;
       let value: T;
       try {
-        value = run(fn);
+        value = run(() => fn(quiet));
       } finally {
         if (unit !== undefined) units.delete(unit);
       }
@@ -154,14 +167,19 @@ export function sqliteTurn(
       if (eager || (unit !== undefined && units.size === 0)) flush();
       return done;
     },
-    open<T>(unit: string, fn: () => T, opens: (result: T) => boolean): T {
+    open<T>(unit: string, fn: () => T, opens: (result: T) => boolean, note?: unknown): T {
       const value = run(fn);
-      if (!eager && opens(value)) units.add(unit);
+      if (!eager && opens(value)) units.set(unit, { at: writes, note });
       else if (eager || (units.size === 0 && waiters.length === 0)) flush();
       return value;
     },
     join<T>(fn: () => T): T {
-      return eager ? fn() : run(fn);
+      if (eager) return fn();
+      // A read: it does not count as a write between a unit's open and its commit.
+      const before = writes;
+      const value = run(fn);
+      writes = before;
+      return value;
     },
     close() {
       flush();

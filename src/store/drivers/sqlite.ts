@@ -12,6 +12,8 @@ import type {
   LeaseGrant,
   StoredBlob,
 } from '../contract.js';
+import { sqliteCheckpointer } from './sqlite-checkpointer.js';
+import { CLAIMS_SCHEMA_SQL, migrateTextClaims, sqliteClaims } from './sqlite-claims.js';
 import { sqliteInbox } from './sqlite-inbox.js';
 import { sqliteOutbox } from './sqlite-outbox.js';
 import { SCHEMA_SQL } from './sqlite-schema.js';
@@ -24,6 +26,13 @@ export interface SqliteDriverOptions {
   busyTimeoutMs?: number;
   /** Rows removed per sweep statement, so a sweep never holds the write lock for long. Default 5000. */
   sweepBatch?: number;
+  /**
+   * Where WAL checkpoints run: `background` (default for files) in a worker thread every
+   * `checkpointIntervalMs`, off the event loop; `inline` inside a COMMIT, SQLite's default.
+   */
+  checkpoint?: 'background' | 'inline';
+  /** How often the background checkpointer runs, in ms. Default 20. */
+  checkpointIntervalMs?: number;
 }
 
 const capabilities: DriverCapabilities = {
@@ -53,13 +62,19 @@ export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
   const path = options.path ?? './data/chatstate.db';
   const db = openDatabase(path, options.busyTimeoutMs ?? 5000);
   const sweepBatch = options.sweepBatch ?? 5000;
-  const turn = sqliteTurn(db, path === ':memory:' ? null : resolve(path), (error) =>
-    wrapSqliteError(error, path),
+  const file = path === ':memory:' ? null : resolve(path);
+  const checkpointer =
+    file !== null && options.checkpoint !== 'inline'
+      ? sqliteCheckpointer(db, file, options.checkpointIntervalMs ?? 20)
+      : null;
+  const turn = sqliteTurn(
+    db,
+    file,
+    (error) => wrapSqliteError(error, path),
+    checkpointer ? checkpointer.wrote : undefined,
   );
 
   const q = {
-    claimGet: db.prepare<[string], { e: number }>('SELECT e FROM cs_claims WHERE k = ?'),
-    claimPut: db.prepare<[string, number]>('INSERT OR REPLACE INTO cs_claims (k, e) VALUES (?, ?)'),
     leaseGet: db.prepare<[string], { t: number; e: number }>('SELECT t, e FROM cs_leases WHERE k = ?'),
     leasePut: db.prepare<[string, number, number]>(
       'INSERT INTO cs_leases (k, t, e) VALUES (?, ?, ?) ON CONFLICT (k) DO UPDATE SET t = excluded.t, e = excluded.e',
@@ -87,13 +102,11 @@ export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
       'SELECT k, e FROM cs_sessions WHERE k > ? ORDER BY k LIMIT ?',
     ),
     sweepDelete: db.prepare<[string, number]>('DELETE FROM cs_sessions WHERE k = ? AND e <= ?'),
-    sweepClaims: db.prepare<[number, number]>(
-      'DELETE FROM cs_claims WHERE k IN (SELECT k FROM cs_claims WHERE e <= ? LIMIT ?)',
-    ),
     sweepLeases: db.prepare<[number]>('DELETE FROM cs_leases WHERE e <= ?'),
   };
 
-  const claimed = (key: string, now: number) => (q.claimGet.get(key)?.e ?? 0) > now;
+  const claims = sqliteClaims(db);
+  const claimed = (key: string, now: number) => claims.held(claims.id(key), now);
 
   // Tokens start from the clock so they keep increasing even after a swept lease row is gone
   // (a paused holder of an old token can never match a new grant).
@@ -110,18 +123,28 @@ export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
   // The bodies below run inside the turn's transaction (sqlite-turn.ts), never on their own.
   // Inside a transaction three one-row lookups cost less than one statement joining them
   // (measured 3.9 vs 6.1 us), and a duplicate stops at the first.
-  const beginBody = (req: BeginRequest): BeginResult => {
+  /** What a begin read, so its commit need not read it again when nothing wrote in between. */
+  interface Seen {
+    claimKey: string | undefined;
+    /** The lease row as begin left it, or undefined when begin did not read it. */
+    lease: { t: number; e: number } | null | undefined;
+  }
+
+  const beginBody = (req: BeginRequest, seen: Seen): BeginResult => {
     if (req.claimKey !== undefined && claimed(req.claimKey, req.now)) return { status: 'duplicate' };
+    seen.claimKey = req.claimKey;
     let lease: LeaseGrant | null = null;
     if (req.checkLease) {
       const current = q.leaseGet.get(req.key);
       if (current && current.e > req.now && current.t !== req.checkLease.heldToken) {
         return { status: 'busy', leaseExpiresAt: current.e };
       }
+      seen.lease = current ?? null;
     } else if (req.lease) {
       const current = q.leaseGet.get(req.key);
       if (current && current.e > req.now) return { status: 'busy', leaseExpiresAt: current.e };
       lease = grant(req.key, req.lease.ttlMs, req.now, current?.t);
+      seen.lease = { t: lease.token, e: lease.expiresAt };
     }
     return { status: 'ok', lease, record: toRecord(q.sessionGet.get(req.key)) };
   };
@@ -129,14 +152,17 @@ export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
   const outbox = sqliteOutbox(db);
   const inbox = sqliteInbox(db);
 
-  const commitBody = (req: CommitRequest): CommitResult => {
-    if (req.leaseToken !== undefined && q.leaseGet.get(req.key)?.t !== req.leaseToken)
-      return { status: 'lease_lost' };
-    if (req.checkLease && req.leaseToken === undefined && (q.leaseGet.get(req.key)?.e ?? 0) > req.now)
+  // `seen`: what this transition's begin read in the same transaction with no write since (sqlite-turn.ts
+  // `quiet`), so those rows are unchanged and need no second lookup.
+  const commitBody = (req: CommitRequest, seen: Seen | undefined): CommitResult => {
+    const leaseRow = () => (seen?.lease !== undefined ? seen.lease : q.leaseGet.get(req.key));
+    if (req.leaseToken !== undefined && leaseRow()?.t !== req.leaseToken) return { status: 'lease_lost' };
+    if (req.checkLease && req.leaseToken === undefined && (leaseRow()?.e ?? 0) > req.now)
       return { status: 'lease_lost' };
     // A claim recorded since `begin` means another worker processed this message: let the store
     // run begin again, which reports it as a duplicate.
-    if (req.claim && claimed(req.claim.key, req.now)) return { status: 'conflict' };
+    if (req.claim && seen?.claimKey !== req.claim.key && claimed(req.claim.key, req.now))
+      return { status: 'conflict' };
     let version = req.expectVersion;
     if (req.change) {
       if (req.change.kind !== 'blob') throw new TypeError('sqlite driver stores blobs');
@@ -150,7 +176,7 @@ export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
     } else if ((q.versionGet.get(req.key)?.v ?? 0) !== version) {
       return { status: 'conflict' };
     }
-    if (req.claim) q.claimPut.run(req.claim.key, req.now + req.claim.ttlMs);
+    if (req.claim) claims.put(claims.id(req.claim.key), req.now + req.claim.ttlMs);
     if (req.outbox?.length) outbox.insert(req.key, req.outbox, req.now);
     if (req.consume !== undefined) inbox.removeOne(req.key, req.consume);
     if (req.release && req.leaseToken !== undefined) q.leaseRelease.run(req.key, req.leaseToken);
@@ -158,8 +184,9 @@ export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
   };
 
   const claimBody = (key: string, ttlMs: number, now: number) => {
-    if (claimed(key, now)) return false;
-    q.claimPut.run(key, now + ttlMs);
+    const id = claims.id(key);
+    if (claims.held(id, now)) return false;
+    claims.put(id, now + ttlMs);
     return true;
   };
 
@@ -214,14 +241,18 @@ export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
     },
     // begin runs inside the turn's transaction (without a lease it only reads): its commit usually
     // follows in the same turn, so a transition takes the write lock once (sqlite-turn.ts).
-    begin: guard((req: BeginRequest) =>
-      turn.open(
+    begin: guard((req: BeginRequest) => {
+      const seen: Seen = { claimKey: undefined, lease: undefined };
+      return turn.open(
         req.key,
-        () => beginBody(req),
+        () => beginBody(req, seen),
         (begun) => begun.status === 'ok',
-      ),
+        seen,
+      );
+    }),
+    commit: guard((req: CommitRequest) =>
+      turn.write((quiet) => commitBody(req, quiet as Seen | undefined), req.key),
     ),
-    commit: guard((req: CommitRequest) => turn.write(() => commitBody(req), req.key)),
     load: guard((key: string) => toRecord(q.sessionGet.get(key))),
     claim: guard((key: string, ttlMs: number, now: number) => turn.write(() => claimBody(key, ttlMs, now))),
     acquireLease: guard((key: string, ttlMs: number, now: number) =>
@@ -268,7 +299,7 @@ export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
       }
       await guard(() =>
         turn.write(() => {
-          while (q.sweepClaims.run(now, sweepBatch).changes === sweepBatch);
+          while (claims.sweep(now, sweepBatch) === sweepBatch);
           q.sweepLeases.run(now);
         }),
       )();
@@ -281,6 +312,7 @@ export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
       if (closed) return;
       closed = true;
       turn.close();
+      await checkpointer?.close();
       db.close();
     },
   };
@@ -292,7 +324,8 @@ function openDatabase(path: string, busyTimeoutMs: number): Database.Database {
     const db = new Database(path, { timeout: busyTimeoutMs });
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
-    db.exec(SCHEMA_SQL);
+    db.exec(SCHEMA_SQL + CLAIMS_SCHEMA_SQL);
+    migrateTextClaims(db, Date.now());
     return db;
   } catch (error) {
     throw new ChatstateError(

@@ -1,0 +1,70 @@
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { sqliteDriver } from '../../src/store/drivers/sqlite.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'chatstate-checkpointer-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+
+/** Sessions found in the database file alone (a copy without its WAL): what checkpoints wrote back. */
+function checkpointedSessions(path: string): number {
+  const copy = join(dir, `copy-${++n}.db`);
+  copyFileSync(path, copy);
+  const db = new Database(copy, { readonly: true });
+  try {
+    // Before the first checkpoint even the schema is only in the WAL.
+    if (!db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'cs_sessions'").get()) return 0;
+    return (db.prepare('SELECT COUNT(*) AS c FROM cs_sessions').get() as { c: number }).c;
+  } finally {
+    db.close();
+  }
+}
+
+async function writeSessions(driver: ReturnType<typeof sqliteDriver>, count: number) {
+  const now = Date.now();
+  for (let i = 0; i < count; i++) {
+    const body = new Uint8Array([i & 255]);
+    await driver.commit({
+      key: `u${i}`,
+      now,
+      expectVersion: 0,
+      change: { kind: 'blob', body, expiresAt: null },
+    });
+  }
+}
+
+describe('sqlite background checkpointer', () => {
+  it('writes committed pages back to the database file off the event loop, without waiting for 1,000 WAL pages', async () => {
+    const path = join(dir, 'background.db');
+    const driver = sqliteDriver({ path, checkpointIntervalMs: 10 });
+    await writeSessions(driver, 50);
+    const deadline = Date.now() + 5000;
+    while (checkpointedSessions(path) < 50 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(checkpointedSessions(path)).toBe(50);
+    await driver.close();
+    // The worker's connection closed too: SQLite removes the WAL only when the last connection closes.
+    expect(existsSync(`${path}-wal`)).toBe(false);
+  });
+
+  it('inline mode leaves a small WAL to the COMMIT that passes 1,000 pages (SQLite default)', async () => {
+    const path = join(dir, 'inline.db');
+    const driver = sqliteDriver({ path, checkpoint: 'inline' });
+    await writeSessions(driver, 50);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(checkpointedSessions(path)).toBe(0);
+    await driver.close();
+    expect(checkpointedSessions(path)).toBe(50);
+  });
+
+  it('a store that only reads closes cleanly and leaves no WAL behind', async () => {
+    const path = join(dir, 'idle.db');
+    const driver = sqliteDriver({ path });
+    expect(await driver.load('nobody')).toBeNull();
+    await driver.close();
+    expect(existsSync(`${path}-wal`)).toBe(false);
+  });
+});

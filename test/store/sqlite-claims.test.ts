@@ -1,0 +1,114 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { sqliteDriver } from '../../src/store/drivers/sqlite.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'chatstate-claims-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+const file = () => join(dir, `claims-${++n}.db`);
+const tables = (path: string) => {
+  const db = new Database(path, { readonly: true });
+  try {
+    return (
+      db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as {
+        name: string;
+      }[]
+    ).map((r) => r.name);
+  } finally {
+    db.close();
+  }
+};
+
+describe('sqlite claims', () => {
+  it('stores a claim as a 16-byte digest, not the key', async () => {
+    const path = file();
+    const driver = sqliteDriver({ path });
+    const key = 'wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQUFERjg0NDEyNUI5NEU2RTg3NQA=';
+    expect(await driver.claim(key, 60_000, Date.now())).toBe(true);
+    expect(await driver.claim(key, 60_000, Date.now())).toBe(false);
+    expect(await driver.claim(`${key}x`, 60_000, Date.now())).toBe(true);
+    await driver.close();
+    const db = new Database(path, { readonly: true });
+    const rows = db.prepare('SELECT h FROM cs_claim_ids').all() as { h: Buffer }[];
+    db.close();
+    expect(rows.map((r) => r.h.length)).toEqual([16, 16]);
+  });
+
+  it('moves the unexpired claims of a database written with text keys, and drops the old table', async () => {
+    const path = file();
+    const now = Date.now();
+    const old = new Database(path);
+    old.pragma('journal_mode = WAL');
+    old.exec('CREATE TABLE cs_claims (k TEXT PRIMARY KEY, e INTEGER NOT NULL) WITHOUT ROWID');
+    old
+      .prepare('INSERT INTO cs_claims (k, e) VALUES (?, ?), (?, ?)')
+      .run('live', now + 60_000, 'gone', now - 1);
+    old.close();
+
+    const driver = sqliteDriver({ path });
+    expect(tables(path)).not.toContain('cs_claims');
+    expect(await driver.claim('live', 60_000, now)).toBe(false);
+    expect(await driver.claim('gone', 60_000, now)).toBe(true);
+    const begun = await driver.begin({ key: 'u', now, claimKey: 'live', checkLease: {} });
+    expect(begun.status).toBe('duplicate');
+    await driver.close();
+    // A second open finds nothing left to move.
+    const again = sqliteDriver({ path });
+    expect(await again.claim('live', 60_000, now)).toBe(false);
+    await again.close();
+  });
+
+  it('a claim or lease written between a begin and its commit in the same turn is still seen by the commit', async () => {
+    const driver = sqliteDriver({ path: file() });
+    const now = Date.now();
+    const body = new Uint8Array([1, 2, 3]);
+    const change = { kind: 'blob' as const, body, expiresAt: null };
+
+    const first = await driver.begin({ key: 'a', now, claimKey: 'm1', checkLease: {} });
+    expect(first.status).toBe('ok');
+    // Another caller of the same turn claims the message first.
+    expect(await Promise.race([driver.claim('m1', 60_000, now), 'pending'])).toBe('pending');
+    const conflict = await driver.commit({
+      key: 'a',
+      now,
+      expectVersion: 0,
+      checkLease: true,
+      claim: { key: 'm1', ttlMs: 60_000 },
+      change,
+    });
+    expect(conflict.status).toBe('conflict');
+
+    const second = await driver.begin({ key: 'b', now, claimKey: 'm2', checkLease: {} });
+    expect(second.status).toBe('ok');
+    const lease = driver.acquireLease('b', 60_000, now);
+    const lost = await driver.commit({
+      key: 'b',
+      now,
+      expectVersion: 0,
+      checkLease: true,
+      claim: { key: 'm2', ttlMs: 60_000 },
+      change,
+    });
+    expect(lost.status).toBe('lease_lost');
+    expect(await lease).not.toBeNull();
+    expect(await driver.load('b')).toBeNull();
+
+    // Alone in its transaction, the commit uses what begin read and applies.
+    const third = await driver.begin({ key: 'c', now, claimKey: 'm3', checkLease: {} });
+    expect(third.status).toBe('ok');
+    const ok = await driver.commit({
+      key: 'c',
+      now,
+      expectVersion: 0,
+      checkLease: true,
+      claim: { key: 'm3', ttlMs: 60_000 },
+      change,
+    });
+    expect(ok.status).toBe('ok');
+    expect(await driver.claim('m3', 60_000, now)).toBe(false);
+    await driver.close();
+  });
+});
