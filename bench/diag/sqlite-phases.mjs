@@ -1,8 +1,10 @@
 // Diagnostic (not part of `npm run bench`): splits the SQL cost of one chatstate SQLite transition
-// into its phases (BEGIN IMMEDIATE, statements, COMMIT, for both the driver's transactions) and
-// tries layout/pragma variants on the same statements, to show what a change to the driver would
-// buy. Statements mirror src/store/drivers/sqlite.ts; the schema is made by chatstate itself.
-// usage: node bench/diag/sqlite-phases.mjs [--iterations 5000] [--rounds 3]
+// into its phases (BEGIN IMMEDIATE, reads, writes, COMMIT: the driver runs them all in one
+// transaction, sqlite-turn.ts) and tries layout/pragma variants on the same statements, to show
+// what a change to the driver would buy. Statements mirror src/store/drivers/sqlite.ts and
+// sqlite-claims.ts; the schema is made by chatstate itself. Checkpoints run inline here (the
+// driver runs them in a worker thread), and the WAL frames each transition writes are counted.
+// usage: node bench/diag/sqlite-phases.mjs [--iterations 5000] [--rounds 3] [--claims 40000]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,27 +16,28 @@ import { fmtNum, median } from '../lib/stats.mjs';
 import { markdownTable } from '../lib/table.mjs';
 import { CHATSTATE_OPTIONS, CLAIM_TTL_MS, nextMessageId, SESSION_TTL_MS, userIds } from '../lib/workload.mjs';
 
+const { claimId } = await import(new URL('../../dist/store/drivers/sqlite-claims.js', import.meta.url).href);
+
 const { values } = parseArgs({
-  options: { iterations: { type: 'string', default: '5000' }, rounds: { type: 'string', default: '3' } },
+  options: {
+    iterations: { type: 'string', default: '5000' },
+    rounds: { type: 'string', default: '3' },
+    claims: { type: 'string', default: '40000' },
+  },
 });
 const ITER = Number(values.iterations);
 const ROUNDS = Number(values.rounds);
+const PRIOR_CLAIMS = Number(values.claims);
 const dir = mkdtempSync(join(tmpdir(), 'chatstate-phases-'));
 const users = userIds(1000);
 
 const VARIANTS = {
-  'as shipped (2 write tx)': {},
-  'begin = read tx (no lease row written)': { lease: false },
-  'no cs_sessions_expiry index': { dropExpiryIndex: true },
-  'page_size=1024': { pageSize: 1024 },
+  'as shipped (claims by 16-byte digest)': {},
+  'claims keyed by the message id text (before)': { textClaims: true },
+  'no claim': { noClaim: true },
   'mmap_size=256 MiB': { pragmas: ['mmap_size = 268435456'] },
+  'page_size=1024': { pageSize: 1024 },
   'locking_mode=EXCLUSIVE (one process only)': { pragmas: ['locking_mode = EXCLUSIVE'] },
-  'read begin + no expiry index': { lease: false, dropExpiryIndex: true },
-  'read begin + no expiry index + EXCLUSIVE': {
-    lease: false,
-    dropExpiryIndex: true,
-    pragmas: ['locking_mode = EXCLUSIVE'],
-  },
 };
 
 async function open(name, v) {
@@ -51,76 +54,66 @@ async function open(name, v) {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   for (const p of v.pragmas ?? []) db.pragma(p);
-  if (v.dropExpiryIndex) db.exec('DROP INDEX cs_sessions_expiry');
+  // The layout claims had before sqlite-claims.ts (kept here to compare against).
+  db.exec('CREATE TABLE IF NOT EXISTS cs_claims (k TEXT PRIMARY KEY, e INTEGER NOT NULL) WITHOUT ROWID');
   const st = (sql) => db.prepare(sql);
-  return {
+  const text = {
+    get: st('SELECT e FROM cs_claims WHERE k = ?'),
+    put: st('INSERT OR REPLACE INTO cs_claims (k, e) VALUES (?, ?)'),
+  };
+  const hashed = {
+    get: st('SELECT e FROM cs_claim_ids WHERE h = ?'),
+    put: st('INSERT OR REPLACE INTO cs_claim_ids (h, e) VALUES (?, ?)'),
+  };
+  const claims = v.noClaim
+    ? null
+    : v.textClaims
+      ? { id: (k) => k, ...text }
+      : { id: claimId, get: hashed.get, put: hashed.put };
+  const q = {
     db,
-    lease: v.lease !== false,
+    claims,
     BEGIN: st('BEGIN IMMEDIATE'),
-    BEGIN_READ: st('BEGIN DEFERRED'),
     COMMIT: st('COMMIT'),
-    claimGet: st('SELECT e FROM cs_claims WHERE k = ?'),
-    claimPut: st('INSERT OR REPLACE INTO cs_claims (k, e) VALUES (?, ?)'),
     leaseGet: st('SELECT t, e FROM cs_leases WHERE k = ?'),
-    leasePut: st(
-      'INSERT INTO cs_leases (k, t, e) VALUES (?, ?, ?) ON CONFLICT (k) DO UPDATE SET t = excluded.t, e = excluded.e',
-    ),
-    leaseRelease: st('UPDATE cs_leases SET e = 0 WHERE k = ? AND t = ? AND e > 0'),
     sessionGet: st('SELECT v, e, d FROM cs_sessions WHERE k = ?'),
     sessionUpdate: st('UPDATE cs_sessions SET v = v + 1, e = ?, d = ? WHERE k = ? AND v = ?'),
   };
+  // A claims table as a running bot has it: claims of earlier messages stay for the dedupe window.
+  if (claims) {
+    db.transaction(() => {
+      for (let i = 0; i < PRIOR_CLAIMS; i++)
+        claims.put.run(claims.id(nextMessageId(users[i % users.length])), Date.now() + CLAIM_TTL_MS);
+    })();
+  }
+  return q;
 }
 
 /** One transition with a timestamp between phases; returns microseconds per phase. */
 function transition(q, k, msg) {
   const t = [performance.now()];
   const now = Date.now();
-  let token = 0;
-  let row;
-  if (q.lease) {
-    q.BEGIN.run();
-    t.push(performance.now());
-    q.claimGet.get(msg);
-    const lease = q.leaseGet.get(k);
-    token = Math.max((lease?.t ?? 0) + 1, now * 1000);
-    q.leasePut.run(k, token, now + 30_000);
-    row = q.sessionGet.get(k);
-    t.push(performance.now());
-    q.COMMIT.run();
-  } else {
-    q.BEGIN_READ.run();
-    t.push(performance.now());
-    q.claimGet.get(msg);
-    row = q.sessionGet.get(k);
-    t.push(performance.now());
-    q.COMMIT.run();
-  }
-  t.push(performance.now());
   q.BEGIN.run();
   t.push(performance.now());
-  if (q.lease) q.leaseGet.get(k);
+  const claim = q.claims?.id(msg);
+  if (q.claims) q.claims.get.get(claim);
+  q.leaseGet.get(k);
+  const row = q.sessionGet.get(k);
+  t.push(performance.now());
   row.d[row.d.length - 1] ^= 1;
   q.sessionUpdate.run(now + SESSION_TTL_MS, row.d, k, row.v);
-  q.claimPut.run(msg, now + CLAIM_TTL_MS);
-  if (q.lease) q.leaseRelease.run(k, token);
+  if (q.claims) q.claims.put.run(claim, now + CLAIM_TTL_MS);
   t.push(performance.now());
   q.COMMIT.run();
   t.push(performance.now());
   return t.slice(1).map((x, i) => (x - t[i]) * 1000);
 }
 
-const PHASES = [
-  'begin: BEGIN',
-  'begin: statements',
-  'begin: COMMIT',
-  'commit: BEGIN',
-  'commit: statements',
-  'commit: COMMIT',
-];
+const PHASES = ['BEGIN', 'reads (claim, lease, session)', 'writes (session, claim)', 'COMMIT'];
 const handles = {};
 for (const [name, v] of Object.entries(VARIANTS)) handles[name] = await open(name, v);
 const results = Object.fromEntries(
-  Object.keys(VARIANTS).map((n) => [n, { total: [], phases: PHASES.map(() => []) }]),
+  Object.keys(VARIANTS).map((n) => [n, { total: [], p99: [], phases: PHASES.map(() => []) }]),
 );
 for (let r = 0; r < ROUNDS; r++) {
   for (const name of Object.keys(VARIANTS)) {
@@ -136,11 +129,14 @@ for (let r = 0; r < ROUNDS; r++) {
       totals.push(phases.reduce((a, b) => a + b, 0));
     }
     results[name].total.push(median(totals));
+    totals.sort((a, b) => a - b);
+    results[name].p99.push(totals[Math.floor(totals.length * 0.99)]);
     for (const [j, xs] of per.entries()) results[name].phases[j].push(median(xs));
   }
 }
 // WAL frames (pages written) per transition: checkpoint to empty, run 200 without checkpointing, count.
 const frames = {};
+const pages = {};
 for (const [name, q] of Object.entries(handles)) {
   q.db.pragma('wal_checkpoint(TRUNCATE)');
   const auto = q.db.pragma('wal_autocheckpoint', { simple: true });
@@ -149,21 +145,27 @@ for (const [name, q] of Object.entries(handles)) {
     transition(q, users[(i * 13) % users.length], nextMessageId(users[(i * 13) % users.length]));
   frames[name] = q.db.pragma('wal_checkpoint(PASSIVE)')[0].log / 200;
   q.db.pragma(`wal_autocheckpoint = ${auto}`);
+  const table = VARIANTS[name].textClaims ? 'cs_claims' : 'cs_claim_ids';
+  pages[name] = VARIANTS[name].noClaim
+    ? 0
+    : q.db.prepare('SELECT COUNT(*) AS n FROM dbstat WHERE name = ?').get(table).n;
 }
 for (const q of Object.values(handles)) q.db.close();
 rmSync(dir, { recursive: true, force: true });
 
 console.log(
-  `median us per phase, median of ${ROUNDS} rounds x ${ITER} transitions (1,000 users, fresh message ids)\n`,
+  `median us per phase, median of ${ROUNDS} rounds x ${ITER} transitions (1,000 users, fresh message ids, ${PRIOR_CLAIMS.toLocaleString('en-US')} earlier claims stored)\n`,
 );
 console.log(
   markdownTable(
-    ['Variant', 'total', ...PHASES, 'WAL frames/transition'],
+    ['Variant', 'total', 'p99', ...PHASES, 'WAL frames/transition', 'claim table pages'],
     Object.entries(results).map(([name, r]) => [
       name,
       fmtNum(median(r.total)),
+      fmtNum(median(r.p99)),
       ...r.phases.map((xs) => fmtNum(median(xs))),
       fmtNum(frames[name]),
+      pages[name] ? fmtNum(pages[name]) : '—',
     ]),
   ),
 );
