@@ -27,8 +27,26 @@ registerDriver('sqlite', async (raw) => {
   // `sqlite:./data/x.db`, `sqlite:/abs/x.db`, `sqlite://./x.db` and `sqlite::memory:` all work: the
   // path is the text after the scheme, so relative paths stay relative to the working directory.
   const rest = raw.slice('sqlite:'.length).replace(/^\/\/(?=\.|\/)/, '');
-  const path = rest.split('?')[0] || './data/chatstate.db';
-  return { driver: sqliteDriver({ path: decodeURIComponent(path) }), defaultPrefix: '' };
+  const [path = '', query = ''] = rest.split('?');
+  // ?checkpoint=inline|background&checkpointIntervalMs=N (docs/architecture.md, README).
+  const params = new URLSearchParams(query);
+  const checkpoint = params.get('checkpoint');
+  if (checkpoint !== null && checkpoint !== 'inline' && checkpoint !== 'background') {
+    throw new ChatstateError(
+      'STORE_URL_INVALID',
+      `checkpoint=${checkpoint} in the sqlite: URL is not an option: use checkpoint=background (the default) or checkpoint=inline.`,
+      { component: 'store' },
+    );
+  }
+  const interval = params.get('checkpointIntervalMs');
+  return {
+    driver: sqliteDriver({
+      path: decodeURIComponent(path || './data/chatstate.db'),
+      ...(checkpoint === null ? {} : { checkpoint }),
+      ...(interval === null ? {} : { checkpointIntervalMs: positiveInt(interval, 'checkpointIntervalMs') }),
+    }),
+    defaultPrefix: '',
+  };
 });
 
 // redis://, rediss:// (TLS), redis+cluster:// and rediss+cluster://: one driver, loaded (with

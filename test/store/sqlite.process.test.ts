@@ -78,10 +78,23 @@ describe('store URLs', () => {
     });
     await expect(openStore('not a url')).rejects.toMatchObject({ code: 'STORE_URL_INVALID' });
     await expect(openStore('memory:?max=-1')).rejects.toMatchObject({ code: 'STORE_URL_INVALID' });
+    await expect(openStore('sqlite::memory:?checkpoint=sometimes')).rejects.toMatchObject({
+      code: 'STORE_URL_INVALID',
+      message: expect.stringContaining('checkpoint=inline'),
+    });
+    await expect(openStore('sqlite::memory:?checkpointIntervalMs=0')).rejects.toMatchObject({
+      code: 'STORE_URL_INVALID',
+    });
   });
 
   it('memory: and sqlite::memory: open working stores', async () => {
-    for (const url of ['memory:', 'memory:?max=10', 'sqlite::memory:']) {
+    for (const url of [
+      'memory:',
+      'memory:?max=10',
+      'sqlite::memory:',
+      'sqlite::memory:?checkpoint=inline',
+      'sqlite::memory:?checkpoint=background&checkpointIntervalMs=50',
+    ]) {
       const store = await openStore(url);
       await store.transition('1', (s) => void s.set('a', 1));
       expect((await store.get('1'))?.vars).toEqual({ a: 1 });
