@@ -1,5 +1,6 @@
 export * from './channels/index.js';
 export { ChatstateError, ERROR_CODES, type ErrorCode, isChatstateError } from './errors.js';
+export * from './flow/index.js';
 export { type Bot, type BotContext, describeEvent, rememberBot } from './runtime/bot.js';
 export { Dispatcher, type DispatcherOptions } from './runtime/dispatcher.js';
 export { type Logger, maskUser } from './runtime/log.js';
@@ -23,4 +24,3 @@ export {
   type UserLease,
 } from './store/session-store.js';
 export * from './webhook/index.js';
-export * from './flow/index.js';
