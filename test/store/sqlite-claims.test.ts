@@ -64,50 +64,36 @@ describe('sqlite claims', () => {
   it('a claim or lease written between a begin and its commit in the same turn is still seen by the commit', async () => {
     const driver = sqliteDriver({ path: file() });
     const now = Date.now();
-    const body = new Uint8Array([1, 2, 3]);
-    const change = { kind: 'blob' as const, body, expiresAt: null };
+    const change = { kind: 'blob' as const, body: new Uint8Array([1, 2, 3]), expiresAt: null };
+    // A lone transition of a new session: begin checks the claim and the lease, commit records both.
+    const begin = async (key: string, message: string) =>
+      (await driver.begin({ key, now, claimKey: message, checkLease: {} })).status;
+    const commit = async (key: string, message: string) =>
+      (
+        await driver.commit({
+          key,
+          now,
+          expectVersion: 0,
+          checkLease: true,
+          claim: { key: message, ttlMs: 60_000 },
+          change,
+        })
+      ).status;
 
-    const first = await driver.begin({ key: 'a', now, claimKey: 'm1', checkLease: {} });
-    expect(first.status).toBe('ok');
+    expect(await begin('a', 'm1')).toBe('ok');
     // Another caller of the same turn claims the message first.
     expect(await Promise.race([driver.claim('m1', 60_000, now), 'pending'])).toBe('pending');
-    const conflict = await driver.commit({
-      key: 'a',
-      now,
-      expectVersion: 0,
-      checkLease: true,
-      claim: { key: 'm1', ttlMs: 60_000 },
-      change,
-    });
-    expect(conflict.status).toBe('conflict');
+    expect(await commit('a', 'm1')).toBe('conflict');
 
-    const second = await driver.begin({ key: 'b', now, claimKey: 'm2', checkLease: {} });
-    expect(second.status).toBe('ok');
+    expect(await begin('b', 'm2')).toBe('ok');
     const lease = driver.acquireLease('b', 60_000, now);
-    const lost = await driver.commit({
-      key: 'b',
-      now,
-      expectVersion: 0,
-      checkLease: true,
-      claim: { key: 'm2', ttlMs: 60_000 },
-      change,
-    });
-    expect(lost.status).toBe('lease_lost');
+    expect(await commit('b', 'm2')).toBe('lease_lost');
     expect(await lease).not.toBeNull();
     expect(await driver.load('b')).toBeNull();
 
     // Alone in its transaction, the commit uses what begin read and applies.
-    const third = await driver.begin({ key: 'c', now, claimKey: 'm3', checkLease: {} });
-    expect(third.status).toBe('ok');
-    const ok = await driver.commit({
-      key: 'c',
-      now,
-      expectVersion: 0,
-      checkLease: true,
-      claim: { key: 'm3', ttlMs: 60_000 },
-      change,
-    });
-    expect(ok.status).toBe('ok');
+    expect(await begin('c', 'm3')).toBe('ok');
+    expect(await commit('c', 'm3')).toBe('ok');
     expect(await driver.claim('m3', 60_000, now)).toBe(false);
     await driver.close();
   });
