@@ -30,6 +30,7 @@ export default {
     const db = new Database(path, { timeout: 5000 });
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
+    db.pragma('mmap_size = 1073741824'); // as the driver (sqlite.ts mmapBytes)
     const q = {
       claimGet: db.prepare('SELECT e FROM cs_claim_ids WHERE h = ?'),
       claimPut: db.prepare('INSERT OR REPLACE INTO cs_claim_ids (h, e) VALUES (?, ?)'),

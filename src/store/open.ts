@@ -28,7 +28,7 @@ registerDriver('sqlite', async (raw) => {
   // path is the text after the scheme, so relative paths stay relative to the working directory.
   const rest = raw.slice('sqlite:'.length).replace(/^\/\/(?=\.|\/)/, '');
   const [path = '', query = ''] = rest.split('?');
-  // ?checkpoint=inline|background&checkpointIntervalMs=N (docs/architecture.md, README).
+  // ?checkpoint=inline|background&checkpointIntervalMs=N&mmap=BYTES (docs/architecture.md, README).
   const params = new URLSearchParams(query);
   const checkpoint = params.get('checkpoint');
   if (checkpoint !== null && checkpoint !== 'inline' && checkpoint !== 'background') {
@@ -39,11 +39,13 @@ registerDriver('sqlite', async (raw) => {
     );
   }
   const interval = params.get('checkpointIntervalMs');
+  const mmap = params.get('mmap');
   return {
     driver: sqliteDriver({
       path: decodeURIComponent(path || './data/chatstate.db'),
       ...(checkpoint === null ? {} : { checkpoint }),
       ...(interval === null ? {} : { checkpointIntervalMs: positiveInt(interval, 'checkpointIntervalMs') }),
+      ...(mmap === null ? {} : { mmapBytes: mmap === '0' ? 0 : positiveInt(mmap, 'mmap') }),
     }),
     defaultPrefix: '',
   };

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -66,5 +66,37 @@ describe('sqlite background checkpointer', () => {
     expect(await driver.load('nobody')).toBeNull();
     await driver.close();
     expect(existsSync(`${path}-wal`)).toBe(false);
+  });
+});
+
+describe('sqlite memory map', () => {
+  /**
+   * Whether this process maps the file `path` itself (Linux: /proc/self/maps ends each file-backed
+   * mapping's line with its path; the WAL index `-shm` is always mapped and must not count).
+   */
+  const mapped = (path: string) =>
+    readFileSync('/proc/self/maps', 'utf8')
+      .split('\n')
+      .some((line) => line.endsWith(` ${path}`));
+
+  it('reads the file through a memory map by default, and not with mmapBytes: 0', async () => {
+    // Closing writes the WAL back into the file, so the next store reads its pages from the file.
+    const reopened = async (path: string, mmapBytes?: number) => {
+      const first = sqliteDriver({ path });
+      await writeSessions(first, 3);
+      await first.close();
+      const driver = sqliteDriver(mmapBytes === undefined ? { path } : { path, mmapBytes });
+      expect(await driver.load('u1')).not.toBeNull();
+      return driver;
+    };
+    const withMap = join(dir, 'mapped.db');
+    const driver = await reopened(withMap);
+    expect(mapped(withMap)).toBe(true);
+    await driver.close();
+
+    const without = join(dir, 'unmapped.db');
+    const plain = await reopened(without, 0);
+    expect(mapped(without)).toBe(false);
+    await plain.close();
   });
 });

@@ -85,6 +85,7 @@ describe('store URLs', () => {
     await expect(openStore('sqlite::memory:?checkpointIntervalMs=0')).rejects.toMatchObject({
       code: 'STORE_URL_INVALID',
     });
+    await expect(openStore('sqlite::memory:?mmap=-1')).rejects.toMatchObject({ code: 'STORE_URL_INVALID' });
   });
 
   it('memory: and sqlite::memory: open working stores', async () => {
@@ -94,6 +95,7 @@ describe('store URLs', () => {
       'sqlite::memory:',
       'sqlite::memory:?checkpoint=inline',
       'sqlite::memory:?checkpoint=background&checkpointIntervalMs=50',
+      'sqlite::memory:?mmap=0',
     ]) {
       const store = await openStore(url);
       await store.transition('1', (s) => void s.set('a', 1));

@@ -33,7 +33,16 @@ export interface SqliteDriverOptions {
   checkpoint?: 'background' | 'inline';
   /** How often the background checkpointer runs, in ms. Default 20. */
   checkpointIntervalMs?: number;
+  /**
+   * Bytes of the file SQLite reads through a memory map (`PRAGMA mmap_size`); 0 reads with
+   * read(2) only. Default 1 GiB. Why: pages read through the map skip a system call and a copy,
+   * and they stay resident as this process's mapped pages, where a host that reclaims idle page
+   * cache drops unmapped file pages first (measured: docs/benchmarks.md, "Cold pages").
+   */
+  mmapBytes?: number;
 }
+
+const DEFAULT_MMAP_BYTES = 1024 * 1024 * 1024;
 
 const capabilities: DriverCapabilities = {
   model: 'blob',
@@ -60,7 +69,7 @@ type SessionRow = { v: number; e: number | null; d: Uint8Array };
  */
 export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
   const path = options.path ?? './data/chatstate.db';
-  const db = openDatabase(path, options.busyTimeoutMs ?? 5000);
+  const db = openDatabase(path, options.busyTimeoutMs ?? 5000, options.mmapBytes ?? DEFAULT_MMAP_BYTES);
   const sweepBatch = options.sweepBatch ?? 5000;
   const file = path === ':memory:' ? null : resolve(path);
   const checkpointer =
@@ -318,12 +327,13 @@ export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
   };
 }
 
-function openDatabase(path: string, busyTimeoutMs: number): Database.Database {
+function openDatabase(path: string, busyTimeoutMs: number, mmapBytes: number): Database.Database {
   try {
     if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
     const db = new Database(path, { timeout: busyTimeoutMs });
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
+    if (path !== ':memory:') db.pragma(`mmap_size = ${Math.max(0, Math.floor(mmapBytes))}`);
     db.exec(SCHEMA_SQL + CLAIMS_SCHEMA_SQL);
     migrateTextClaims(db, Date.now());
     return db;
