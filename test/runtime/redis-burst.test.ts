@@ -147,8 +147,12 @@ describe('chatstate serve × 2 on one Redis: bursts of one user', () => {
     while (Date.now() < deadline && (await dedupeHits()) - before < 20) {
       await new Promise((r) => setTimeout(r, 50));
     }
-    expect((await dedupeHits()) - before).toBe(20);
+    // Every redelivery is a dedupe hit. The count may be higher: when both processes drain the
+    // user's inbox at once, the one that loses the race to a message also counts it as a duplicate.
+    // What must hold exactly is below: nothing applied twice.
+    expect((await dedupeHits()) - before).toBeGreaterThanOrEqual(20);
     expect(await settle(user, 100)).toBe(100);
+    expect(await claimed(messages)).toBe(100);
     expect(await store.inbox?.peek(user, 10)).toEqual([]);
     expect(await store.inbox?.users(-1000)).toEqual([]);
   }, 60_000);
