@@ -11,8 +11,8 @@ import type Database from 'better-sqlite3';
  * that COMMIT copies every page the WAL holds back into the database file and fsyncs it, on the
  * event loop: 6 ms at 10,000 stored sessions and 19 ms at 1,000,000 (the pages are scattered), every
  * few hundred transitions, holding every request in flight. Measured one transition at a time
- * (docs/benchmarks.md, "Where the SQLite tail comes from"): the mean fell from 96 to 57 us and p99.9
- * from 15 ms to 0.8 ms at 1M sessions.
+ * (bench/diag/sqlite-checkpoints.mjs; docs/benchmarks.md, "Claims by digest, checkpoints in a
+ * worker"): at 1M sessions the mean fell from 100 to 78 us and p99.9 from 14 ms to 1 ms.
  *
  * A PASSIVE checkpoint never blocks the writer and never waits for it; if the worker cannot start or
  * dies, the store's connection goes back to checkpointing itself at SQLite's default, so the WAL

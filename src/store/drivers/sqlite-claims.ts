@@ -7,8 +7,8 @@ import type Database from 'better-sqlite3';
  *
  * Claims outnumber sessions: the webhook runtime keeps one per message for the whole dedupe window
  * (7 days by default), and every transition inserts one at a random place in their B-tree. A
- * WhatsApp message id is 40-70 characters; as the key, 718 leaf pages held 40,000 claims, against
- * 316 with the 16-byte digest (measured, bench/diag notes in docs/benchmarks.md), so the table
+ * WhatsApp message id is 40-70 characters; as the key, about 45,000 claims took 1,026 pages, against
+ * 443 with the 16-byte digest (bench/diag/sqlite-phases.mjs, docs/benchmarks.md), so the table
  * that grows fastest is 2.3x denser, more of it stays in the page cache, and a transition's claim
  * insert splits pages less often. 128 bits of SHA-256 make two different keys meeting on one row
  * as unlikely as two random UUIDs colliding (about n / 2^128 per claim with n claims stored).
