@@ -81,18 +81,18 @@ export function sqliteCheckpointer(
     worker = w;
     // The checkpointer never keeps a process alive on its own.
     w.unref();
-    exited = new Promise((resolve) => w.once('exit', () => resolve()));
     // From now on the connection checkpoints only as a backstop (at once: waiting for a message from
     // the worker would wait for the event loop, which a busy loop of transitions may not reach).
     db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
-    w.once('error', () => {
-      if (worker === w) worker = null;
-      inline();
-    });
-    w.once('exit', () => {
-      if (worker === w) worker = null;
-      inline();
-    });
+    // A worker that fails emits 'error' (handled here so it is not thrown in this thread), then 'exit'.
+    w.on('error', () => {});
+    exited = new Promise((resolve) =>
+      w.once('exit', () => {
+        worker = null;
+        inline();
+        resolve();
+      }),
+    );
   };
 
   return {
