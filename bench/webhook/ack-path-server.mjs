@@ -35,7 +35,7 @@ const toInbox = (event) => ({
   id: event.messageId,
   userId: event.userId,
   at: event.timestamp,
-  payload: JSON.stringify({ ...event, raw: undefined }),
+  payload: JSON.stringify(Object.assign({}, event, { raw: undefined })),
 });
 
 let pending = null;

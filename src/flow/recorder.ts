@@ -1,3 +1,4 @@
+import { extend } from '../extend.js';
 import { SessionDraft } from '../session/draft.js';
 import type { HistoryEntry, JsonValue, Vars } from '../session/types.js';
 import { FlowError } from './errors.js';
@@ -29,15 +30,12 @@ export class Recorder {
     // A deep copy: a handler mutating what it read (ctx.vars.cart.push) must not reach the
     // loaded session, which the store may still encode.
     const view = structuredClone(real.preview());
-    this.#scratch = new SessionDraft(
-      { ...view, version: real.version },
-      {
-        now: Date.now(),
-        ttlMs: null,
-        historyLimit: real.toPatch()?.historyLimit ?? Number.POSITIVE_INFINITY,
-        expired: null,
-      },
-    );
+    this.#scratch = new SessionDraft(extend(view, { version: real.version }), {
+      now: Date.now(),
+      ttlMs: null,
+      historyLimit: real.toPatch()?.historyLimit ?? Number.POSITIVE_INFINITY,
+      expired: null,
+    });
   }
 
   get flow(): string | null {
@@ -81,7 +79,7 @@ export class Recorder {
   }
   remember(entry: Omit<HistoryEntry, 'at'>): void {
     const at = Date.now();
-    this.#do((d) => d.remember({ ...entry, at }));
+    this.#do((d) => d.remember(extend(entry, { at })));
   }
   send(envelope: object): void {
     this.sent++;

@@ -1,4 +1,5 @@
 import { ChatstateError } from '../errors.js';
+import { extend } from '../extend.js';
 import { applyPatch } from './patch.js';
 import {
   type HistoryEntry,
@@ -177,7 +178,7 @@ export class SessionDraft<V extends Vars = Vars> {
 
   /** Appends a message to the recent-messages context (trimmed to the store's history limit). */
   remember(entry: Omit<HistoryEntry, 'at'> & { at?: number }): this {
-    this.#patch.push.push({ ...entry, at: entry.at ?? this.#ttlNow });
+    this.#patch.push.push(extend(entry, { at: entry.at ?? this.#ttlNow }));
     return this.#refresh();
   }
 

@@ -1,4 +1,5 @@
 import { ChatstateError } from '../errors.js';
+import { extend } from '../extend.js';
 import { BodyEncoding } from '../session/body.js';
 import { codecByName } from '../session/codec.js';
 import { SessionDraft } from '../session/draft.js';
@@ -324,7 +325,7 @@ export class SessionStore<V extends Vars = Vars> {
         };
       return {
         status: 'committed',
-        session: { ...prepared.next, version: committed.version } as Session<V>,
+        session: extend(prepared.next, { version: committed.version }) as Session<V>,
         result,
         replies,
         ...effects,

@@ -4,6 +4,8 @@
  * message type, or one broken message, is reported in `ignored` (or as an `unsupported` event) and
  * the rest of the batch still parses.
  */
+
+import { extend } from '../extend.js';
 import { requireObject } from './body.js';
 import { buildCloudMessage, toContext, toReferral } from './cloud-messages.js';
 import {
@@ -76,7 +78,7 @@ function parseValue(value: unknown, path: string, wabaId: string | undefined, ou
   v.errors?.forEach((e, k) => {
     const error = errorSchema.safeParse(e);
     if (error.success)
-      out.events.push({ ...scope, kind: 'error', error: toWebhookError(error.data), raw: e });
+      out.events.push(extend(scope, { kind: 'error', error: toWebhookError(error.data), raw: e }));
     else out.ignore('malformed_error', `${path}.errors[${k}]`, describeIssue(error.error));
   });
 }
@@ -119,7 +121,12 @@ function parseMessage(
     return;
   }
   if (!out.firstSighting(m.id, path)) return;
-  const base: MessageEventBase = { ...scope, messageId: m.id, userId, timestamp: m.timestamp, raw: value };
+  const base: MessageEventBase = extend(scope, {
+    messageId: m.id,
+    userId,
+    timestamp: m.timestamp,
+    raw: value,
+  });
   if (waId !== undefined) base.waId = waId;
   if (bsuid !== undefined) base.bsuid = bsuid;
   const parentBsuid = m.from_parent_user_id ?? contact?.parent_user_id;

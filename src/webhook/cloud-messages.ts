@@ -3,6 +3,7 @@
  * schema parse for its common part and one for its payload whatever the batch size.
  */
 
+import { extend } from '../extend.js';
 import {
   buttonSchema,
   type CloudMessage,
@@ -37,7 +38,12 @@ function media(mediaType: MediaType): Handler {
     const parsed = mediaSchema.safeParse(payload);
     if (!parsed.success) return describeIssue(parsed.error);
     const m = parsed.data;
-    const event: MessageEvent = { ...base, kind: 'media', mediaType, mediaId: m.id, mimeType: m.mime_type };
+    const event: MessageEvent = extend(base, {
+      kind: 'media',
+      mediaType,
+      mediaId: m.id,
+      mimeType: m.mime_type,
+    });
     if (m.caption !== undefined) event.caption = m.caption;
     if (m.filename !== undefined) event.filename = m.filename;
     if (m.sha256 !== undefined) event.sha256 = m.sha256;
@@ -64,7 +70,9 @@ function toSharedContact(c: ReturnType<typeof contactsSchema.parse>[number]): Sh
 const handlers: Record<string, Handler> = {
   text(payload, base) {
     const parsed = textSchema.safeParse(payload);
-    return parsed.success ? { ...base, kind: 'text', text: parsed.data.body } : describeIssue(parsed.error);
+    return parsed.success
+      ? extend(base, { kind: 'text', text: parsed.data.body })
+      : describeIssue(parsed.error);
   },
   image: media('image'),
   audio: media('audio'),
@@ -88,22 +96,22 @@ const handlers: Record<string, Handler> = {
   contacts(payload, base) {
     const parsed = contactsSchema.safeParse(payload);
     if (!parsed.success) return describeIssue(parsed.error);
-    return { ...base, kind: 'contacts', contacts: parsed.data.map(toSharedContact) };
+    return extend(base, { kind: 'contacts', contacts: parsed.data.map(toSharedContact) });
   },
   interactive(payload, base, raw) {
     const parsed = interactiveSchema.safeParse(payload);
     if (!parsed.success) return describeIssue(parsed.error);
     const { type, button_reply, list_reply, nfm_reply } = parsed.data;
     if (type === 'button_reply' && button_reply !== undefined) {
-      return { ...base, kind: 'button_reply', id: button_reply.id, title: button_reply.title };
+      return extend(base, { kind: 'button_reply', id: button_reply.id, title: button_reply.title });
     }
     if (type === 'list_reply' && list_reply !== undefined) {
       const { id, title, description } = list_reply;
-      return { ...base, kind: 'list_reply', id, title, description };
+      return extend(base, { kind: 'list_reply', id, title, description });
     }
     if (type === 'nfm_reply' && nfm_reply !== undefined) {
       const { response_json, name, body } = nfm_reply;
-      return { ...base, kind: 'flow_reply', responseJson: response_json, name, body };
+      return extend(base, { kind: 'flow_reply', responseJson: response_json, name, body });
     }
     if (type === 'button_reply' || type === 'list_reply' || type === 'nfm_reply')
       return `interactive.${type}: missing`;
@@ -117,14 +125,14 @@ const handlers: Record<string, Handler> = {
   button(payload, base) {
     const parsed = buttonSchema.safeParse(payload);
     if (!parsed.success) return describeIssue(parsed.error);
-    return { ...base, kind: 'template_button', payload: parsed.data.payload, text: parsed.data.text };
+    return extend(base, { kind: 'template_button', payload: parsed.data.payload, text: parsed.data.text });
   },
   reaction(payload, base) {
     const parsed = reactionSchema.safeParse(payload);
     if (!parsed.success) return describeIssue(parsed.error);
     const { emoji, message_id } = parsed.data;
     // Meta omits `emoji` when the user takes a reaction back.
-    return { ...base, kind: 'reaction', emoji: emoji ? emoji : null, targetMessageId: message_id };
+    return extend(base, { kind: 'reaction', emoji: emoji ? emoji : null, targetMessageId: message_id });
   },
   order(payload, base) {
     const parsed = orderSchema.safeParse(payload);
@@ -136,7 +144,7 @@ const handlers: Record<string, Handler> = {
       itemPrice: i.item_price,
       currency: i.currency,
     }));
-    return { ...base, kind: 'order', catalogId: o.catalog_id, items, text: o.text };
+    return extend(base, { kind: 'order', catalogId: o.catalog_id, items, text: o.text });
   },
   system(payload, base) {
     const parsed = systemSchema.safeParse(payload);
@@ -173,7 +181,7 @@ export function buildCloudMessage(
       : undefined;
   // Meta sends `type: "unsupported"` with the real kind (poll, edit, ...) in `unsupported.type`.
   const messageType = msg.type === 'unsupported' && innerType !== undefined ? innerType : msg.type;
-  return { ...base, kind: 'unsupported', messageType, errors: parseErrors(raw.errors) };
+  return extend(base, { kind: 'unsupported', messageType, errors: parseErrors(raw.errors) });
 }
 
 export function toContext(c: CloudMessage['context']): MessageContext | undefined {

@@ -4,6 +4,7 @@
  * housekeeping keys that carry no user content.
  */
 import { z } from 'zod';
+import { extend } from '../extend.js';
 import type {
   MediaType,
   MessageContext,
@@ -11,6 +12,7 @@ import type {
   MessageEventBase,
   Referral,
   SharedContact,
+  WebhookError,
 } from './events.js';
 import { isRecord, numberish, optionalString } from './shared.js';
 
@@ -147,7 +149,7 @@ export function buildWasenderMessage(
   const located = message === undefined ? undefined : locateContent(message);
   if (located === undefined) {
     return messageBody !== undefined
-      ? { ...base, kind: 'text', text: messageBody }
+      ? extend(base, { kind: 'text', text: messageBody })
       : 'message has no content';
   }
   const { type, content } = located;
@@ -178,23 +180,29 @@ export function buildWasenderMessage(
   switch (type) {
     case 'conversation':
       return typeof content === 'string'
-        ? { ...base, kind: 'text', text: content }
+        ? extend(base, { kind: 'text', text: content })
         : 'conversation is not a string';
     case 'extendedTextMessage': {
       const t = textSchema.safeParse(content);
-      return t.success ? { ...base, kind: 'text', text: t.data.text } : 'extendedTextMessage.text missing';
+      return t.success
+        ? extend(base, { kind: 'text', text: t.data.text })
+        : 'extendedTextMessage.text missing';
     }
     case 'locationMessage':
     case 'liveLocationMessage': {
       const l = locationSchema.safeParse(content);
       if (!l.success) return `${type}: coordinates missing`;
       const { degreesLatitude: lat, degreesLongitude: lng, name, address, url } = l.data;
-      return { ...base, kind: 'location', lat, lng, name, address, url };
+      return extend(base, { kind: 'location', lat, lng, name, address, url });
     }
     case 'contactMessage': {
       const c = contactSchema.safeParse(content);
       if (!c.success) return 'contactMessage is not an object';
-      return { ...base, kind: 'contacts', contacts: [contactFromVcard(c.data.displayName, c.data.vcard)] };
+      const contacts: SharedContact[] = [contactFromVcard(c.data.displayName, c.data.vcard)];
+      return extend(base, {
+        kind: 'contacts',
+        contacts,
+      });
     }
     case 'contactsArrayMessage': {
       const list = isRecord(content) && Array.isArray(content.contacts) ? content.contacts : [];
@@ -202,7 +210,7 @@ export function buildWasenderMessage(
         const c = contactSchema.safeParse(item);
         return c.success ? [contactFromVcard(c.data.displayName, c.data.vcard)] : [];
       });
-      return { ...base, kind: 'contacts', contacts };
+      return extend(base, { kind: 'contacts', contacts });
     }
     case 'reactionMessage': {
       const r = reactionSchema.safeParse(content);
@@ -219,7 +227,7 @@ export function buildWasenderMessage(
       const b = buttonsResponseSchema.safeParse(content);
       if (!b.success) return 'buttonsResponseMessage.selectedButtonId missing';
       const { selectedButtonId: id, selectedDisplayText: title } = b.data;
-      return { ...base, kind: 'button_reply', id, title: title ?? '' };
+      return extend(base, { kind: 'button_reply', id, title: title ?? '' });
     }
     case 'listResponseMessage': {
       const l = listResponseSchema.safeParse(content);
@@ -246,6 +254,7 @@ export function buildWasenderMessage(
     case 'protocolMessage':
       return null;
     default:
-      return { ...base, kind: 'unsupported', messageType: type, errors: [] };
+      const errors: WebhookError[] = [];
+      return extend(base, { kind: 'unsupported', messageType: type, errors });
   }
 }

@@ -5,6 +5,7 @@
  * become `status` events. The dedupe key is `key.id`.
  */
 import { z } from 'zod';
+import { extend } from '../extend.js';
 import { requireObject } from './body.js';
 import type { MessageEventBase, MessageStatus, ParseResult, StatusEvent } from './events.js';
 import { Collector, describeIssue, isRecord, numberish, optionalString } from './shared.js';
@@ -271,7 +272,7 @@ function parseMessageItem(
   if (!out.firstSighting(key.id, path)) return;
 
   const timestamp = messageTimestamp === undefined ? receivedAt : toMs(messageTimestamp);
-  const base: MessageEventBase = { ...scope, messageId: key.id, userId, timestamp, raw: item };
+  const base: MessageEventBase = extend(scope, { messageId: key.id, userId, timestamp, raw: item });
   if (phone !== undefined) base.waId = phone;
   if (pushName) base.contactName = pushName;
   if (remote.endsWith('@g.us')) base.groupId = remote;

@@ -1,17 +1,41 @@
 import type Database from 'better-sqlite3';
 import type { InboxEntry } from '../contract.js';
 
+// Two B-trees: the table, appended at its rightmost page (seq), and one index on (user, message
+// id) that finds a user's entries, drops a redelivered id and removes a processed one. Every extra
+// index is one more random page in every group commit's WAL append: the former UNIQUE(id) and
+// (k, at, seq) indexes made each recorded message touch three pages (migrateInbox below).
 export const INBOX_SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS cs_inbox (
   seq INTEGER PRIMARY KEY,
-  id TEXT NOT NULL UNIQUE,
+  id TEXT NOT NULL,
   k TEXT NOT NULL,
   at INTEGER NOT NULL,
   added INTEGER NOT NULL,
   p TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS cs_inbox_user ON cs_inbox (k, at, seq);
+CREATE UNIQUE INDEX IF NOT EXISTS cs_inbox_user_id ON cs_inbox (k, id);
 `;
+
+/**
+ * Files written before the two-B-tree layout have `UNIQUE(id)` and a `cs_inbox_user` index: the
+ * table is rebuilt (entries kept, in their order) once, at open, in one write transaction.
+ */
+export function migrateInbox(db: Database.Database): void {
+  const old = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'cs_inbox_user'");
+  if (!old.get()) return;
+  db.transaction(() => {
+    if (!old.get()) return; // another process migrated it first
+    db.exec(`
+      ALTER TABLE cs_inbox RENAME TO cs_inbox_old;
+      DROP INDEX cs_inbox_user;
+      ${INBOX_SCHEMA_SQL}
+      INSERT OR IGNORE INTO cs_inbox (seq, id, k, at, added, p)
+        SELECT seq, id, k, at, added, p FROM cs_inbox_old ORDER BY seq;
+      DROP TABLE cs_inbox_old;
+    `);
+  }).immediate();
+}
 
 type Row = { id: string; k: string; at: number; p: string };
 
@@ -22,6 +46,7 @@ type Row = { id: string; k: string; at: number; p: string };
  * into the async InboxDriver.
  */
 export function sqliteInbox(db: Database.Database) {
+  migrateInbox(db);
   db.exec(INBOX_SCHEMA_SQL);
   const insert = db.prepare<[string, string, number, number, string]>(
     'INSERT OR IGNORE INTO cs_inbox (id, k, at, added, p) VALUES (?, ?, ?, ?, ?)',
@@ -42,9 +67,18 @@ export function sqliteInbox(db: Database.Database) {
     return statement;
   };
   const remove = db.prepare<[string, string]>('DELETE FROM cs_inbox WHERE k = ? AND id = ?');
-  const users = db.prepare<[number, number], { k: string }>(
-    'SELECT k FROM cs_inbox GROUP BY k HAVING MIN(added) < ? ORDER BY MIN(added) LIMIT ?',
-  );
+  // Oldest first by arrival (seq): a user's first row in that order is their oldest entry, so
+  // reading rows until `limit` distinct users are seen answers the query without a GROUP BY over
+  // the whole inbox and without an index on `added` (one more page per write).
+  const oldest = db.prepare<[number], { k: string }>('SELECT k FROM cs_inbox WHERE added < ? ORDER BY seq');
+  const users = (before: number, limit: number): string[] => {
+    const seen = new Set<string>();
+    for (const row of oldest.iterate(before)) {
+      seen.add(row.k);
+      if (seen.size >= limit) break;
+    }
+    return [...seen];
+  };
   return {
     add: (entries: InboxEntry[], now: number): number => {
       let added = 0;
@@ -60,6 +94,6 @@ export function sqliteInbox(db: Database.Database) {
     },
     /** One entry, inside the caller's transaction (the commit that processed it). */
     removeOne: (user: string, id: string): void => void remove.run(user, id),
-    users: (before: number, limit: number): string[] => users.all(before, limit).map((r) => r.k),
+    users,
   };
 }
