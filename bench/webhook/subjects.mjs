@@ -27,6 +27,13 @@ export const SUBJECTS = [
     what: 'node dist/cli/main.js serve: size check, HMAC, parse every event, inbox INSERT in one SQLite transaction, then 200; drains run the rememberBot transition after the ack in the same process',
   },
   {
+    name: 'ingest',
+    label: 'chatstate serve --role ingest, sqlite:<tmp file>',
+    chatstate: true,
+    role: 'ingest',
+    what: 'node dist/cli/main.js serve --role ingest: the same acknowledgement path as the chatstate row (size check, HMAC, parse every event, inbox INSERT with group commit, then 200) with nothing processing in this process; after the window a `serve --role worker` on the same file processes the whole inbox (catch-up reported)',
+  },
+  {
     name: 'ackpath',
     label: 'diagnostic: chatstate ack path only, no drains',
     what: "bench/webhook/ack-path-server.mjs: node:http + chatstate's own verify, decode, parseCloudApiPayload and inbox write (1 SQLite transaction per delivery); nothing processes the inbox",
@@ -73,8 +80,11 @@ export function baselineSubjects(spec) {
  * the child (the profile is written when it exits). `extraArgs` and `env` are added to the child's
  * command line and environment (bench/run-e2e.mjs: `--bot`, the Graph API sink's URL and token).
  */
-export async function startSubject(name, { secret, dbFile, cpuProfDir, distDir, extraArgs = [], env = {} }) {
-  const isChatstate = name === 'chatstate' || distDir !== undefined;
+export async function startSubject(
+  name,
+  { secret, dbFile, cpuProfDir, distDir, role, extraArgs = [], env = {} },
+) {
+  const isChatstate = name === 'chatstate' || role !== undefined || distDir !== undefined;
   const port = await freePort();
   const prof = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [];
   const script = name.startsWith('ackpath') ? 'ack-path-server' : `${name}-server`;
@@ -91,6 +101,7 @@ export async function startSubject(name, { secret, dbFile, cpuProfDir, distDir, 
         '127.0.0.1',
         '--store',
         `sqlite:${dbFile}`,
+        ...(role ? ['--role', role] : []),
         ...extraArgs,
       ]
     : [`${HERE}${script}.mjs`, '--port', String(port), '--host', '127.0.0.1', ...extra];

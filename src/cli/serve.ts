@@ -9,6 +9,11 @@ export const serveCommand = defineCommand({
     store: { type: 'string', description: `Store URL (env CHATSTATE_STORE, default ${DEFAULT_STORE_URL})` },
     port: { type: 'string', description: 'Port to listen on (env PORT, default 3000)' },
     host: { type: 'string', description: 'Interface to bind (env HOST, default 0.0.0.0)' },
+    role: {
+      type: 'string',
+      description:
+        'all (default): record and process messages; ingest: only record them (webhooks, inbox, 200); worker: only process the inbox (env CHATSTATE_ROLE)',
+    },
     bot: {
       type: 'string',
       description:
@@ -20,6 +25,7 @@ export const serveCommand = defineCommand({
     if (args.store) env.CHATSTATE_STORE = args.store;
     if (args.bot) env.CHATSTATE_BOT = args.bot;
     if (args.port) env.PORT = args.port;
+    if (args.role) env.CHATSTATE_ROLE = args.role;
     try {
       const server = await startNodeServer({ env, host: args.host ?? process.env.HOST ?? '0.0.0.0' });
       const stop = async (signal: string) => {

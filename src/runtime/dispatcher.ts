@@ -1,4 +1,5 @@
-import { isChatstateError } from '../errors.js';
+import { ChatstateError, isChatstateError } from '../errors.js';
+import { extend } from '../extend.js';
 import type { CommitEffects, CommittedReply, SessionStore, UserLease } from '../store/session-store.js';
 import type { InboxMessage } from '../store/store-inbox.js';
 import type { MessageEvent } from '../webhook/events.js';
@@ -25,6 +26,11 @@ export interface DispatcherOptions {
    * given to the bot. Default 30 per minute; null disables.
    */
   rateLimit?: { max: number; windowMs: number; notice: string } | null;
+  /**
+   * False: `accept` only records into the inbox and nothing is processed here (the `ingest` role:
+   * other processes drain the inbox). Needs a store with an inbox. Default true.
+   */
+  process?: boolean;
 }
 
 /** Inbox entries a drain reads at a time. */
@@ -73,12 +79,20 @@ export class Dispatcher {
       recoverAfterMs: options.recoverAfterMs ?? 2000,
       maxAttempts: options.maxAttempts ?? 3,
       deliver: options.deliver,
+      process: options.process ?? true,
       rateLimit:
         options.rateLimit === undefined
           ? { max: 30, windowMs: 60_000, notice: 'You are sending messages very fast. Please wait a moment.' }
           : options.rateLimit,
     };
-    if (this.#o.store.inbox && this.#o.recoveryIntervalMs > 0) {
+    if (!this.#o.process && !this.#o.store.inbox) {
+      throw new ChatstateError(
+        'CONFIG_INVALID',
+        `the ${this.#o.store.driver.name} store has no inbox, so a process that only records messages has nowhere to put them: use the all role, or a sqlite: or redis: store.`,
+        { component: 'runtime' },
+      );
+    }
+    if (this.#o.process && this.#o.store.inbox && this.#o.recoveryIntervalMs > 0) {
       this.#timer = setInterval(() => void this.recover(), this.#o.recoveryIntervalMs);
       (this.#timer as { unref?: () => void }).unref?.();
     }
@@ -101,17 +115,17 @@ export class Dispatcher {
       id: event.messageId,
       userId: event.userId,
       at: event.timestamp,
-      payload: JSON.stringify({ ...event, raw: undefined }),
+      payload: JSON.stringify(extend(event, { raw: undefined })),
     }));
     await this.#storeCall(() => inbox.add(messages));
-    if (this.#closed) return;
+    if (this.#closed || !this.#o.process) return;
     for (const userId of new Set(events.map((e) => e.userId))) this.#schedule(userId);
   }
 
   /** Looks for users whose messages are waiting with nobody processing them. */
   async recover(): Promise<number> {
     const inbox = this.#o.store.inbox;
-    if (!inbox || this.#closed) return 0;
+    if (!inbox || this.#closed || !this.#o.process) return 0;
     try {
       const users = await this.#storeCall(() => inbox.users(this.#o.recoverAfterMs));
       for (const userId of users) this.#schedule(userId);

@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { ChatstateError } from '../errors.js';
 import type { Bot } from '../runtime/bot.js';
 import { Deliverer, type DeliveryEvent } from '../runtime/deliverer.js';
 import { Dispatcher, type DispatcherOptions } from '../runtime/dispatcher.js';
@@ -8,7 +9,7 @@ import { noMetrics, type RuntimeMetrics } from '../runtime/metrics.js';
 import type { Channels } from '../runtime/outbound.js';
 import type { SessionStore } from '../store/session-store.js';
 import { mountAdminRoutes } from './admin-routes.js';
-import type { ServerConfig } from './config.js';
+import type { ServerConfig, ServerRole } from './config.js';
 import { mountSimulator, type SimulatorHandle, type SimulatorSink } from './simulator.js';
 import { mountWebhookRoutes, type SignatureVerifier, type WebhookReceiver } from './webhook-routes.js';
 
@@ -40,6 +41,13 @@ export interface AppOptions {
    * mounted, but only while WHATSAPP_ACCESS_TOKEN is unset (docs/simulator.md).
    */
   simulator?: { sink: SimulatorSink };
+  /**
+   * `all` (default) records and processes inbound messages; `ingest` only records them (webhook
+   * routes, no drains, no reply sending); `worker` has no webhook routes and processes what the
+   * inbox holds, polling it every `pollIntervalMs` (default 50). docs/webhook-runtime.md, "Roles".
+   */
+  role?: ServerRole;
+  pollIntervalMs?: number;
 }
 
 export interface ChatstateApp {
@@ -52,8 +60,9 @@ export interface ChatstateApp {
   /**
    * The webhook POST routes without Hono: what `fetch` runs for them, callable with the raw body.
    * server/node.ts serves them straight from node:http with it (no Web Request per delivery).
+   * Null in the `worker` role, which has no webhook routes.
    */
-  webhooks: WebhookReceiver;
+  webhooks: WebhookReceiver | null;
   /** The local simulator when mounted (its event streams end before a graceful shutdown), else null. */
   simulator: SimulatorHandle | null;
   /** Stop accepting (readyz 503), finish in-flight messages. */
@@ -70,6 +79,22 @@ export function createApp(options: AppOptions): ChatstateApp {
   const log = options.log ?? silentLogger;
   const metrics = options.metrics ?? noMetrics;
   const channels = options.channels;
+  const role = options.role ?? 'all';
+  if (role !== 'all' && (store.inbox === null || store.driver.name === 'memory')) {
+    throw new ChatstateError(
+      'CONFIG_INVALID',
+      `the ${role} role shares inbound messages with other processes through the store's inbox, and the ${store.driver.name} store ${store.inbox === null ? 'has no inbox' : 'keeps it inside one process'}: use a sqlite: or redis: store, or the all role.`,
+      { component: 'config' },
+    );
+  }
+  // Ingest only records: no reply is ever produced here, so nothing to resend on a timer (status
+  // webhooks still update the outbox through the deliverer).
+  const delivererRecoveryMs =
+    role === 'ingest'
+      ? 0
+      : options.recoveryIntervalMs === undefined
+        ? undefined
+        : options.recoveryIntervalMs * 5;
   const deliverer = channels
     ? new Deliverer({
         store,
@@ -77,9 +102,7 @@ export function createApp(options: AppOptions): ChatstateApp {
         log,
         count: metrics.delivery,
         ...(options.onDelivery ? { onEvent: options.onDelivery } : {}),
-        ...(options.recoveryIntervalMs === undefined
-          ? {}
-          : { recoveryIntervalMs: options.recoveryIntervalMs * 5 }),
+        ...(delivererRecoveryMs === undefined ? {} : { recoveryIntervalMs: delivererRecoveryMs }),
       })
     : null;
   const dispatcher = new Dispatcher({
@@ -89,7 +112,13 @@ export function createApp(options: AppOptions): ChatstateApp {
     metrics,
     ...(deliverer ? { deliver: (replies) => deliverer.deliver(replies) } : {}),
     ...(options.rateLimit === undefined ? {} : { rateLimit: options.rateLimit }),
-    ...(options.recoveryIntervalMs === undefined ? {} : { recoveryIntervalMs: options.recoveryIntervalMs }),
+    ...(role === 'worker'
+      ? // Everything in the inbox is this process's work: poll often, take entries at any age.
+        { recoveryIntervalMs: options.pollIntervalMs ?? 50, recoverAfterMs: 0 }
+      : options.recoveryIntervalMs === undefined
+        ? {}
+        : { recoveryIntervalMs: options.recoveryIntervalMs }),
+    process: role !== 'ingest',
   });
   const fallback =
     channels && options.fallbackText !== null
@@ -125,27 +154,33 @@ export function createApp(options: AppOptions): ChatstateApp {
     });
   }
 
-  const webhooks = mountWebhookRoutes(app, {
-    config: options.config,
-    dispatcher,
-    log,
-    metrics,
-    groupCommit: options.groupCommit === true && store.inbox !== null,
-    ...(deliverer
-      ? {
-          onStatus: (event) =>
-            void deliverer.status(event).catch((e) => log.warn({ err: String(e) }, 'status update failed')),
-        }
-      : {}),
-    ...(fallback ? { onStoreDown: fallback } : {}),
-    ...(options.verifySignature ? { verifySignature: options.verifySignature } : {}),
-  });
+  const webhooks =
+    role === 'worker'
+      ? null
+      : mountWebhookRoutes(app, {
+          config: options.config,
+          dispatcher,
+          log,
+          metrics,
+          groupCommit: options.groupCommit === true && store.inbox !== null,
+          ...(deliverer
+            ? {
+                onStatus: (event) =>
+                  void deliverer
+                    .status(event)
+                    .catch((e) => log.warn({ err: String(e) }, 'status update failed')),
+              }
+            : {}),
+          ...(fallback ? { onStoreDown: fallback } : {}),
+          ...(options.verifySignature ? { verifySignature: options.verifySignature } : {}),
+        });
 
   // No token, no admin surface: the routes do not exist (404) rather than answering 401.
   if (options.config.adminToken) mountAdminRoutes(app, { store, token: options.config.adminToken });
-  // A simulator can forge signed deliveries: never next to real Cloud API credentials.
+  // A simulator can forge signed deliveries: never next to real Cloud API credentials. It posts to
+  // this process's webhook routes and reads the replies this process sends: the all role only.
   const simulator =
-    options.simulator && !options.config.whatsapp.accessToken
+    options.simulator && role === 'all' && !options.config.whatsapp.accessToken
       ? mountSimulator(app, { store, config: options.config, sink: options.simulator.sink })
       : null;
 

@@ -17,7 +17,17 @@ export interface ServerConfig {
   rateLimitPerMinute: number;
   /** Module whose default export is the Bot (`chatstate serve --bot`). */
   botModule?: string;
+  /**
+   * What this process does with inbound messages (docs/webhook-runtime.md, "Roles"): `all` records
+   * and processes them; `ingest` only records them (verify, parse, inbox write, 200); `worker` only
+   * processes what the inbox holds, polling it every `pollIntervalMs`.
+   */
+  role: ServerRole;
+  /** How often a `worker` looks for new inbox entries. */
+  pollIntervalMs: number;
 }
+
+export type ServerRole = 'all' | 'ingest' | 'worker';
 
 const optionalSecret = z
   .string()
@@ -40,6 +50,8 @@ const schema = z.object({
   CHATSTATE_FALLBACK_TEXT: z.string().default('We are having trouble, please try again in a moment.'),
   CHATSTATE_RATE_LIMIT: z.coerce.number().int().min(0).default(30),
   CHATSTATE_BOT: optionalSecret,
+  CHATSTATE_ROLE: z.enum(['all', 'ingest', 'worker']).default('all'),
+  CHATSTATE_POLL_MS: z.coerce.number().int().min(1).max(60_000).default(50),
 });
 
 /**
@@ -80,8 +92,12 @@ export function loadConfig(env: Record<string, string | undefined>): {
     fallbackText: e.CHATSTATE_FALLBACK_TEXT.trim() ? e.CHATSTATE_FALLBACK_TEXT : null,
     rateLimitPerMinute: e.CHATSTATE_RATE_LIMIT,
     botModule: e.CHATSTATE_BOT,
+    role: e.CHATSTATE_ROLE,
+    pollIntervalMs: e.CHATSTATE_POLL_MS,
   };
   const warnings: string[] = [];
+  // A worker never receives webhooks: its secrets are not needed.
+  if (config.role === 'worker') return { config, warnings };
   if (!config.whatsapp.appSecret) {
     warnings.push(
       'WHATSAPP_APP_SECRET is not set: POST /webhooks/whatsapp refuses every request (503) until it is.',

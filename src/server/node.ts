@@ -23,7 +23,7 @@ export interface NodeServerOptions {
   /** Environment to read configuration from. Default process.env. */
   env?: Record<string, string | undefined>;
   /** Overrides on top of the environment. */
-  config?: Partial<Pick<ServerConfig, 'storeUrl' | 'port'>>;
+  config?: Partial<Pick<ServerConfig, 'storeUrl' | 'port' | 'role' | 'pollIntervalMs'>>;
   host?: string;
   bot?: Bot;
   storeOptions?: StoreOptions;
@@ -118,20 +118,26 @@ export async function startNodeServer(options: NodeServerOptions = {}): Promise<
     groupCommit: true,
     ...(options.recoveryIntervalMs === undefined ? {} : { recoveryIntervalMs: options.recoveryIntervalMs }),
     simulator: { sink },
+    role: config.role,
+    pollIntervalMs: config.pollIntervalMs,
   });
   // Messages and replies a previous run recorded but did not finish are picked up at once.
+  // (An ingest process does neither: it processes nothing and sends nothing.)
   await runtime.dispatcher.recover();
-  await runtime.deliverer?.recover();
+  if (config.role !== 'ingest') await runtime.deliverer?.recover();
   const host = options.host ?? '0.0.0.0';
   // What @hono/node-server's serve() builds, with the webhook POSTs answered from node:http
   // directly (same answers, no Web Request per delivery: see node-webhooks.ts).
   const hono = getRequestListener(runtime.fetch, { hostname: host });
-  const server: Server = createServer(nodeWebhookListener(runtime.webhooks, hono));
+  const server: Server = createServer(runtime.webhooks ? nodeWebhookListener(runtime.webhooks, hono) : hono);
   await new Promise<void>((resolve) => server.listen(config.port, host, () => resolve()));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`;
-  log.info({ url, store: redact(config.storeUrl) }, `chatstate listening on ${url}`);
+  log.info(
+    { url, store: redact(config.storeUrl), role: config.role },
+    `chatstate listening on ${url}${config.role === 'all' ? '' : ` (${config.role} role)`}`,
+  );
   if (runtime.simulator) log.info({ url }, `WhatsApp simulator (local mode) at ${url}/`);
   let closing: Promise<void> | undefined;
   return {
