@@ -117,7 +117,8 @@ export class Dispatcher {
       at: event.timestamp,
       payload: JSON.stringify(extend(event, { raw: undefined })),
     }));
-    await this.#storeCall(() => inbox.add(messages));
+    // A process that only records appends: the processes that drain pick the entries up.
+    await this.#storeCall(() => (this.#o.process ? inbox.add(messages) : inbox.append(messages)));
     if (this.#closed || !this.#o.process) return;
     for (const userId of new Set(events.map((e) => e.userId))) this.#schedule(userId);
   }

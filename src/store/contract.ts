@@ -180,6 +180,12 @@ export interface InboxDriver {
   remove(user: string, ids: string[]): Promise<void>;
   /** Users with entries recorded before `before` (ms), oldest first: recovery after a crash. */
   users(before: number, limit: number): Promise<string[]>;
+  /**
+   * Optional cheaper `add` for a process that only records (the ingest role): the entries are as
+   * durable when it resolves, but `peek` sees them only after a `users()` call (any process) moved
+   * them into the inbox; a redelivered id is dropped then. Returns how many were written.
+   */
+  append?(entries: InboxEntry[], now: number): Promise<number>;
 }
 
 export type OutboxState = 'pending' | 'sent' | 'delivered' | 'read' | 'failed';

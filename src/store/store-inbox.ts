@@ -34,6 +34,18 @@ export class StoreInbox {
     );
   }
 
+  /**
+   * For a process that records and never drains: the driver's `append` where it has one (SQLite:
+   * no index write per message), else `add`. Entries become visible to `peek` once a `users()`
+   * call, in any process, picked them up (a worker's poll does).
+   */
+  append(messages: InboxMessage[]): Promise<number> {
+    const p = this.#prefix;
+    const entries = messages.map((m) => ({ id: m.id, user: p + m.userId, at: m.at, payload: m.payload }));
+    const now = this.#clock();
+    return this.#driver.append ? this.#driver.append(entries, now) : this.#driver.add(entries, now);
+  }
+
   async peek(userId: string, limit: number): Promise<InboxMessage[]> {
     const entries = await this.#driver.peek(this.#prefix + userId, limit);
     return entries.map((e) => ({ id: e.id, userId, at: e.at, payload: e.payload }));

@@ -52,11 +52,14 @@ async function ingestThenWorker(storeUrl: string): Promise<void> {
     for (let i = 0; i < MESSAGES.length; i += 3) {
       expect((await deliver(ingest.url, MESSAGES.slice(i, i + 3))).status).toBe(200);
     }
-    // A redelivery while the first copy still waits in the inbox is recorded once.
+    // A redelivery while the first copy still waits is recorded once.
     expect((await deliver(ingest.url, MESSAGES.slice(0, 3))).status).toBe(200);
     await new Promise((r) => setTimeout(r, 300));
     // Nothing processed: no session, every message waiting in the inbox.
     for (const user of USERS) expect(await store.get(user)).toBeNull();
+    // (On SQLite the ingest process appends to the inbox log: a users() call moves it into the
+    // inbox, as a worker's poll does.)
+    await store.inbox?.users(0);
     const waiting = await Promise.all(USERS.map((u) => store.inbox?.peek(u, 100)));
     expect(waiting.map((w) => w?.length)).toEqual([10, 10, 10]);
 

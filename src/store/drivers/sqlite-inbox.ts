@@ -15,7 +15,18 @@ CREATE TABLE IF NOT EXISTS cs_inbox (
   p TEXT NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS cs_inbox_user_id ON cs_inbox (k, id);
+CREATE TABLE IF NOT EXISTS cs_inbox_log (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL,
+  k TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  added INTEGER NOT NULL,
+  p TEXT NOT NULL
+);
 `;
+
+/** Log rows moved into the inbox per `absorb`: bounds the write transaction a worker's poll holds. */
+const ABSORB_BATCH = 20_000;
 
 /**
  * Files written before the two-B-tree layout have `UNIQUE(id)` and a `cs_inbox_user` index: the
@@ -79,7 +90,37 @@ export function sqliteInbox(db: Database.Database) {
     }
     return [...seen];
   };
+  // The append-only log (`append`, for processes that only record: the ingest role). Its table has
+  // no index, so an append writes the table's last page and nothing else: no random index page per
+  // message in every group commit's WAL append, whatever the backlog (docs/webhook-runtime.md,
+  // "Roles"). `absorb` moves the rows into the inbox in arrival order, in one write transaction,
+  // dropping ids the inbox already holds, as `add` would have.
+  const append = db.prepare<[string, string, number, number, string]>(
+    'INSERT INTO cs_inbox_log (id, k, at, added, p) VALUES (?, ?, ?, ?, ?)',
+  );
+  const logUpTo = db.prepare<[], { seq: number }>(
+    `SELECT seq FROM cs_inbox_log ORDER BY seq LIMIT 1 OFFSET ${ABSORB_BATCH - 1}`,
+  );
+  const logLast = db.prepare<[], { seq: number }>('SELECT seq FROM cs_inbox_log ORDER BY seq DESC LIMIT 1');
+  const absorbRows = db.prepare<[number]>(
+    'INSERT OR IGNORE INTO cs_inbox (id, k, at, added, p) SELECT id, k, at, added, p FROM cs_inbox_log WHERE seq <= ? ORDER BY seq',
+  );
+  const dropLog = db.prepare<[number]>('DELETE FROM cs_inbox_log WHERE seq <= ?');
   return {
+    append: (entries: InboxEntry[], now: number): number => {
+      for (const e of entries) append.run(e.id, e.user, e.at, now, e.payload);
+      return entries.length;
+    },
+    /** True when the log holds rows for `absorb` (a read of one page; no write lock). */
+    logged: (): boolean => logLast.get() !== undefined,
+    /** Moves up to ABSORB_BATCH log rows into the inbox; inside the caller's write transaction. */
+    absorb: (): number => {
+      const upTo = (logUpTo.get() ?? logLast.get())?.seq;
+      if (upTo === undefined) return 0;
+      const moved = absorbRows.run(upTo).changes;
+      dropLog.run(upTo);
+      return moved;
+    },
     add: (entries: InboxEntry[], now: number): number => {
       let added = 0;
       for (const e of entries) added += insert.run(e.id, e.user, e.at, now, e.payload).changes;

@@ -246,7 +246,18 @@ export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
       // The drain's peek is followed by the transition that processes the message: same transaction.
       peek: guard((user: string, limit: number) => turn.join(() => inbox.peek(user, limit))),
       remove: guard((user: string, ids: string[]) => turn.write(() => inbox.remove(user, ids))),
-      users: guard(inbox.users),
+      append: guard((entries: Parameters<typeof inbox.add>[0], now: number) =>
+        turn.write(() => inbox.append(entries, now)),
+      ),
+      // Discovery absorbs what `append` logged (a write only when the log has rows), then reads.
+      users: guard((before: number, limit: number) =>
+        inbox.logged()
+          ? turn.write(() => {
+              inbox.absorb();
+              return inbox.users(before, limit);
+            })
+          : inbox.users(before, limit),
+      ),
     },
     // begin runs inside the turn's transaction (without a lease it only reads): its commit usually
     // follows in the same turn, so a transition takes the write lock once (sqlite-turn.ts).
