@@ -89,7 +89,12 @@ export async function chatstateCounters(url) {
 export function inboxBacklog(dbFile) {
   const db = new Database(dbFile, { readonly: true, fileMustExist: true });
   try {
-    return db.prepare('SELECT count(*) AS n FROM cs_inbox').get().n;
+    // An ingest process appends to cs_inbox_log (builds before it have no such table).
+    const hasLog = db
+      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'cs_inbox_log'")
+      .get();
+    const inbox = db.prepare('SELECT count(*) AS n FROM cs_inbox').get().n;
+    return hasLog ? inbox + db.prepare('SELECT count(*) AS n FROM cs_inbox_log').get().n : inbox;
   } finally {
     db.close();
   }

@@ -62,18 +62,6 @@ async function serveWebhook(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  let ended = false;
-  req.once('end', () => {
-    ended = true;
-  });
-  // As the adapter does (autoCleanupIncoming): a body left unread (413 on Content-Length, 503) is
-  // drained after the answer, within limits, so the connection can be reused.
-  res.once('finish', () => {
-    if (!ended) drainIncoming(req);
-  });
-  res.once('close', () => {
-    if (!ended) setTimeout(() => setTimeout(() => !ended && drainIncoming(req)));
-  });
   let answer: WebhookAnswer;
   try {
     answer = await receive(route, {
@@ -90,6 +78,7 @@ async function serveWebhook(
       res.writeHead(500, { 'Content-Type': 'text/plain; charset=UTF-8', 'Content-Length': 21 });
       res.end('Internal Server Error');
     }
+    drainUnread(req);
     return;
   }
   if (answer.error) {
@@ -105,6 +94,15 @@ async function serveWebhook(
     res.writeHead(answer.status, { 'content-type': 'text/plain; charset=UTF-8' });
     res.end();
   }
+  drainUnread(req);
+}
+
+// As the adapter does (autoCleanupIncoming): a body left unread (413 on Content-Length, 503) is
+// drained after the answer, within limits, so the connection can be reused. Checked once the
+// answer is written rather than with 'end'/'finish'/'close' listeners on every request: three
+// listeners fewer per delivery, and an answered request whose body was read needs nothing.
+function drainUnread(req: IncomingMessage): void {
+  if (!req.readableEnded) drainIncoming(req);
 }
 
 function readBody(req: IncomingMessage): Promise<Uint8Array> {
