@@ -2,7 +2,7 @@
 // `chatstate serve` on SQLite, beside a bare node:http server and a minimal Hono server doing only
 // the HMAC check and JSON.parse. Subjects alternate round by round; each round starts a fresh child
 // process (a fresh SQLite file for chatstate), warms it up, then measures with autocannon.
-// usage: node bench/run-webhook.mjs [--rounds 3] [--duration 10] [--connections 64] [--only a,b]
+// usage: node bench/run-webhook.mjs [--rounds 5] [--duration 10] [--connections 64] [--only a,b]
 //        [--quick] [--write | --no-write] [--cpu-prof DIR] [--baseline [NAME=]DIST_DIR[,...]] [--tmpdir DIR] [--keep-tmp]
 // dist/ must be built first (node scripts/build.mjs). See docs/benchmarks.md, "Webhook acknowledgement".
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -29,8 +29,8 @@ const args = parseRunArgs(
     'keep-tmp': { type: 'boolean', default: false },
   },
   {
-    usage: `usage: node bench/run-webhook.mjs [--rounds 3] [--duration 10] [--warmup 3] [--connections 64]
-       [--pipelining 1] [--users 10000] [--pool N] [--only bare,hono,chatstate] [--quick]
+    usage: `usage: node bench/run-webhook.mjs [--rounds 5] [--duration 10] [--warmup 3] [--connections 64]
+       [--pipelining 1] [--users 10000] [--pool N] [--only bare,hono,chatstate,ingest,ackpath,ackpath-batch] [--quick]
        [--write | --no-write] [--cpu-prof DIR] [--baseline [NAME=]DIST_DIR[,...]] [--tmpdir DIR] [--keep-tmp]
 --baseline adds a row per other chatstate build (its dist/ directory, comma-separated, optionally
 named: before=/tmp/old/dist), run exactly like the chatstate row, to measure a change in one run.
@@ -43,7 +43,7 @@ run only prints unless --write. --cpu-prof DIR profiles every chatstate child (o
 
 const quick = args.quick;
 const config = {
-  ...roundTimes(args, { rounds: 3, duration: 10, warmup: 3 }, { rounds: 1, duration: 3, warmup: 1 }),
+  ...roundTimes(args, { rounds: 5, duration: 10, warmup: 3 }, { rounds: 1, duration: 3, warmup: 1 }),
   connections: Number(args.connections),
   pipelining: Number(args.pipelining),
   users: Number(args.users),
@@ -55,7 +55,9 @@ const config = {
   catchUpLimitMs: 120_000,
 };
 const known = args.baseline ? [...SUBJECTS, ...baselineSubjects(args.baseline)] : SUBJECTS;
-const subjects = selectSubjects(known, args.only);
+// The diagnostic ack-path servers run only when named: the ingest row is the same path as a product
+// configuration.
+const subjects = args.only ? selectSubjects(known, args.only) : known.filter((s) => !s.diagnostic);
 
 const tmpRoot = mkdtempSync(join(args.tmpdir ?? os.tmpdir(), 'chatstate-webhook-bench-'));
 const cpuProfDir = args['cpu-prof'] ? resolve(args['cpu-prof']) : undefined;

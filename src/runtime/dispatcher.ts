@@ -1,5 +1,4 @@
 import { ChatstateError, isChatstateError } from '../errors.js';
-import { extend } from '../extend.js';
 import type { CommitEffects, CommittedReply, SessionStore, UserLease } from '../store/session-store.js';
 import type { InboxMessage } from '../store/store-inbox.js';
 import type { MessageEvent } from '../webhook/events.js';
@@ -115,7 +114,7 @@ export class Dispatcher {
       id: event.messageId,
       userId: event.userId,
       at: event.timestamp,
-      payload: JSON.stringify(extend(event, { raw: undefined })),
+      payload: eventJson(event),
     }));
     // A process that only records appends: the processes that drain pick the entries up.
     await this.#storeCall(() => (this.#o.process ? inbox.add(messages) : inbox.append(messages)));
@@ -335,5 +334,20 @@ export class Dispatcher {
       this.#lastStoreError = (error as Error).message;
       throw error;
     }
+  }
+}
+
+/**
+ * The event as the inbox stores it: without `raw` (the provider's original item, kept on the event
+ * for the bot but not worth storing twice). `raw` is unset for the synchronous stringify and put
+ * back, instead of copying the event's dozen fields into a new object per message.
+ */
+function eventJson(event: MessageEvent): string {
+  const raw = event.raw;
+  event.raw = undefined;
+  try {
+    return JSON.stringify(event);
+  } finally {
+    event.raw = raw;
   }
 }

@@ -13,6 +13,11 @@ describe('node:crypto signature check', () => {
       good.slice(0, -1),
       `${good}0`,
       'sha256=zz',
+      // 64 characters of which one is not a hex digit: early, in the middle, last.
+      `sha256=g${good.slice(8)}`,
+      `${good.slice(0, 40)}g${good.slice(41)}`,
+      `${good.slice(0, -1)}g`,
+      `${good.slice(0, -1)} `,
       'sha1=abc',
       '',
       null,
