@@ -294,6 +294,12 @@ if (cpuProfDir)
   );
 process.exitCode = failed ? 1 : 0;
 
+// The worker (ingest) or the drains (all role) process a user's messages within a minute, so the
+// dispatcher's default rate limit (30 per user per minute) applies to what one process received.
+function rateLimitNote(perUser) {
+  return `Each user sent at most ${perUser} messages to one server process (${perUser > 30 ? 'OVER the default inbound rate limit of 30 per user per minute: those over it were recorded and answered by the limiter, not given to the bot; use more --users' : 'under the default inbound rate limit of 30 per user per minute, so every message reached the bot'}).`;
+}
+
 function figureLine(f) {
   return f.value === null
     ? `- NOT RUN — ${f.title}`
@@ -352,13 +358,13 @@ function renderMarkdown(res) {
     if (!x || x.processedPerSecInWindow === undefined) continue;
     if (s.role === 'ingest') {
       lines.push(
-        `${s.label}: nothing is processed in this process (the inbox held ${fmtNum(x.backlogAtEnd)} messages at the end of a window: warm-up and window). After each window a \`chatstate serve --role worker\` on the same file processed the inbox in ${x.catchUpS === null ? 'more than the limit' : `${fmtNum(x.catchUpS)} s`} (${fmtNum(x.workerPerSec)} messages/s on the 2 cores, nothing else running): ${x.workerProcessed.toLocaleString('en-US')} transitions for ${x.ackedInLife.toLocaleString('en-US')} acknowledged deliveries over the rounds; dedupe hits: ${x.dedupeHits}; handler errors: ${x.handlerErrors}.`,
+        `${s.label}: nothing is processed in this process (the inbox held ${fmtNum(x.backlogAtEnd)} messages at the end of a window: warm-up and window). After each window a \`chatstate serve --role worker\` on the same file processed the inbox in ${x.catchUpS === null ? 'more than the limit' : `${fmtNum(x.catchUpS)} s`} (${fmtNum(x.workerPerSec)} messages/s on the 2 cores, nothing else running): ${x.workerProcessed.toLocaleString('en-US')} transitions for ${x.ackedInLife.toLocaleString('en-US')} acknowledged deliveries over the rounds; dedupe hits: ${x.dedupeHits}; handler errors: ${x.handlerErrors}. ${rateLimitNote(x.maxMessagesPerUser)}`,
         '',
       );
       continue;
     }
     lines.push(
-      `${s.name === 'chatstate' ? 'chatstate' : s.label}: the drains run the rememberBot transition (lease, claim, history append, inbox removal) after each ack, in the same process and on the same core, so their cost is inside the acks/s above. During the windows they processed ${fmtNum(x.processedPerSecInWindow)} messages/s; the inbox held ${fmtNum(x.backlogAtEnd)} unprocessed messages at the end of a window and was empty ${x.catchUpS === null ? 'only after the limit' : `${fmtNum(x.catchUpS)} s later`} (acknowledged and processed end to end: ${fmtNum(x.endToEndPerSec)} messages/s). Dedupe hits: ${x.dedupeHits}; handler errors: ${x.handlerErrors}. Each user sent at most ${x.maxMessagesPerUser} messages to one server process (${x.maxMessagesPerUser > 30 ? 'OVER the default inbound rate limit of 30 per user per minute: some messages skipped the bot; use more --users' : 'under the default inbound rate limit of 30 per user per minute, so every message reached the bot'}).`,
+      `${s.name === 'chatstate' ? 'chatstate' : s.label}: the drains run the rememberBot transition (lease, claim, history append, inbox removal) after each ack, in the same process and on the same core, so their cost is inside the acks/s above. During the windows they processed ${fmtNum(x.processedPerSecInWindow)} messages/s; the inbox held ${fmtNum(x.backlogAtEnd)} unprocessed messages at the end of a window and was empty ${x.catchUpS === null ? 'only after the limit' : `${fmtNum(x.catchUpS)} s later`} (acknowledged and processed end to end: ${fmtNum(x.endToEndPerSec)} messages/s). Dedupe hits: ${x.dedupeHits}; handler errors: ${x.handlerErrors}. ${rateLimitNote(x.maxMessagesPerUser)}`,
       '',
     );
   }

@@ -63,7 +63,7 @@ describe('sqlite background checkpointer', () => {
   it('a store that only reads closes cleanly and leaves no WAL behind', async () => {
     const path = join(dir, 'idle.db');
     const driver = sqliteDriver({ path });
-    expect(await driver.load('nobody')).toBeNull();
+    expect(await driver.load('nobody', Date.now())).toBeNull();
     await driver.close();
     expect(existsSync(`${path}-wal`)).toBe(false);
   });
@@ -86,7 +86,7 @@ describe('sqlite memory map', () => {
       await writeSessions(first, 3);
       await first.close();
       const driver = sqliteDriver(mmapBytes === undefined ? { path } : { path, mmapBytes });
-      expect(await driver.load('u1')).not.toBeNull();
+      expect(await driver.load('u1', Date.now())).not.toBeNull();
       return driver;
     };
     const withMap = join(dir, 'mapped.db');

@@ -4,23 +4,13 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sqliteDriver } from '../../src/store/drivers/sqlite.js';
+import { schemaNames } from '../support/sqlite-schema.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'chatstate-claims-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 const file = () => join(dir, `claims-${++n}.db`);
-const tables = (path: string) => {
-  const db = new Database(path, { readonly: true });
-  try {
-    return (
-      db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as {
-        name: string;
-      }[]
-    ).map((r) => r.name);
-  } finally {
-    db.close();
-  }
-};
+const tables = (path: string) => schemaNames(path, 'table');
 
 describe('sqlite claims', () => {
   it('stores a claim as a 16-byte digest, not the key', async () => {
@@ -89,7 +79,7 @@ describe('sqlite claims', () => {
     const lease = driver.acquireLease('b', 60_000, now);
     expect(await commit('b', 'm2')).toBe('lease_lost');
     expect(await lease).not.toBeNull();
-    expect(await driver.load('b')).toBeNull();
+    expect(await driver.load('b', Date.now())).toBeNull();
 
     // Alone in its transaction, the commit uses what begin read and applies.
     expect(await begin('c', 'm3')).toBe('ok');

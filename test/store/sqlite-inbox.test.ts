@@ -4,27 +4,13 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sqliteDriver } from '../../src/store/drivers/sqlite.js';
+import { schemaNames } from '../support/sqlite-schema.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'chatstate-inbox-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 const file = () => join(dir, `inbox-${++n}.db`);
-const indexes = (path: string) => {
-  const db = new Database(path, { readonly: true });
-  try {
-    return (
-      db
-        .prepare(
-          "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'cs_inbox' ORDER BY name",
-        )
-        .all() as {
-        name: string;
-      }[]
-    ).map((r) => r.name);
-  } finally {
-    db.close();
-  }
-};
+const indexes = (path: string) => schemaNames(path, 'index', 'cs_inbox');
 
 describe('sqlite inbox layout', () => {
   it('keeps one index besides the table: (user, message id)', async () => {
