@@ -1,8 +1,8 @@
 // Diagnostic (not part of `npm run bench`): splits the SQL cost of one chatstate SQLite transition
 // into its phases (BEGIN IMMEDIATE, reads, writes, COMMIT: the driver runs them all in one
 // transaction, sqlite-turn.ts) and tries layout/pragma variants on the same statements, to show
-// what a change to the driver would buy. Statements mirror src/store/drivers/sqlite.ts and
-// sqlite-claims.ts; the schema is made by chatstate itself. Checkpoints run inline here (the
+// what a change to the driver would buy. Statements mirror src/store/drivers/sqlite.ts,
+// sqlite-claims.ts and sqlite-recent-claims.ts (whose functions it imports from dist/); the schema is made by chatstate itself. Checkpoints run inline here (the
 // driver runs them in a worker thread), and the WAL frames each transition writes are counted.
 // usage: node bench/diag/sqlite-phases.mjs [--iterations 5000] [--rounds 3] [--claims 40000]
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,7 +16,12 @@ import { fmtNum, median } from '../lib/stats.mjs';
 import { markdownTable } from '../lib/table.mjs';
 import { CHATSTATE_OPTIONS, CLAIM_TTL_MS, nextMessageId, SESSION_TTL_MS, userIds } from '../lib/workload.mjs';
 
-const { claimId } = await import(new URL('../../dist/store/drivers/sqlite-claims.js', import.meta.url).href);
+const { claimId, userClaimDigest } = await import(
+  new URL('../../dist/store/drivers/sqlite-claims.js', import.meta.url).href
+);
+const { recentAdd, recentHas } = await import(
+  new URL('../../dist/store/drivers/sqlite-recent-claims.js', import.meta.url).href
+);
 
 const { values } = parseArgs({
   options: {
@@ -32,9 +37,11 @@ const dir = mkdtempSync(join(tmpdir(), 'chatstate-phases-'));
 const users = userIds(1000);
 
 const VARIANTS = {
-  'as shipped (claims by 16-byte digest)': {},
+  'claims in their own table by 16-byte digest (before)': {},
   'claims keyed by the message id text (before)': { textClaims: true },
   'no claim': { noClaim: true },
+  'as shipped (claims in the session row, 4 at most, then cs_user_claims)': { ring: 4 },
+  'as shipped without the cs_user_claims lookup (its cost)': { ring: 4, noLookup: true },
   'mmap_size=256 MiB': { pragmas: ['mmap_size = 268435456'] },
   'page_size=1024': { pageSize: 1024 },
   'locking_mode=EXCLUSIVE (one process only)': { pragmas: ['locking_mode = EXCLUSIVE'] },
@@ -65,14 +72,26 @@ async function open(name, v) {
     get: st('SELECT e FROM cs_claim_ids WHERE h = ?'),
     put: st('INSERT OR REPLACE INTO cs_claim_ids (h, e) VALUES (?, ?)'),
   };
-  const claims = v.noClaim
-    ? null
-    : v.textClaims
-      ? { id: (k) => k, ...text }
-      : { id: claimId, get: hashed.get, put: hashed.put };
+  const ring = v.ring
+    ? {
+        size: v.ring,
+        noLookup: v.noLookup,
+        get: st('SELECT e FROM cs_user_claims WHERE k = ? AND h = ?'),
+        put: st('INSERT OR REPLACE INTO cs_user_claims (k, h, e) VALUES (?, ?, ?)'),
+        sessionGet: st('SELECT v, e, d, c FROM cs_sessions WHERE k = ?'),
+        sessionUpdate: st('UPDATE cs_sessions SET v = v + 1, e = ?, d = ?, c = ? WHERE k = ? AND v = ?'),
+      }
+    : null;
+  const claims =
+    v.noClaim || v.ring
+      ? null
+      : v.textClaims
+        ? { id: (k) => k, ...text }
+        : { id: claimId, get: hashed.get, put: hashed.put };
   const q = {
     db,
     claims,
+    ring,
     BEGIN: st('BEGIN IMMEDIATE'),
     COMMIT: st('COMMIT'),
     leaseGet: st('SELECT t, e FROM cs_leases WHERE k = ?'),
@@ -80,10 +99,13 @@ async function open(name, v) {
     sessionUpdate: st('UPDATE cs_sessions SET v = v + 1, e = ?, d = ? WHERE k = ? AND v = ?'),
   };
   // A claims table as a running bot has it: claims of earlier messages stay for the dedupe window.
-  if (claims) {
+  if (claims || ring) {
     db.transaction(() => {
       for (let i = 0; i < PRIOR_CLAIMS; i++)
-        claims.put.run(claims.id(nextMessageId(users[i % users.length])), Date.now() + CLAIM_TTL_MS);
+        if (ring) {
+          const u = users[i % users.length];
+          ring.put.run(u, userClaimDigest(nextMessageId(u)), Date.now() + CLAIM_TTL_MS);
+        } else claims.put.run(claims.id(nextMessageId(users[i % users.length])), Date.now() + CLAIM_TTL_MS);
     })();
   }
   return q;
@@ -91,6 +113,7 @@ async function open(name, v) {
 
 /** One transition with a timestamp between phases; returns microseconds per phase. */
 function transition(q, k, msg) {
+  if (q.ring) return ringTransition(q, k, msg);
   const t = [performance.now()];
   const now = Date.now();
   q.BEGIN.run();
@@ -103,6 +126,27 @@ function transition(q, k, msg) {
   row.d[row.d.length - 1] ^= 1;
   q.sessionUpdate.run(now + SESSION_TTL_MS, row.d, k, row.v);
   if (q.claims) q.claims.put.run(claim, now + CLAIM_TTL_MS);
+  t.push(performance.now());
+  q.COMMIT.run();
+  t.push(performance.now());
+  return t.slice(1).map((x, i) => (x - t[i]) * 1000);
+}
+
+function ringTransition(q, k, msg) {
+  const t = [performance.now()];
+  const now = Date.now();
+  q.BEGIN.run();
+  t.push(performance.now());
+  const row = q.ring.sessionGet.get(k);
+  const h = userClaimDigest(msg);
+  if (recentHas(row.c, h, now)) throw new Error('duplicate');
+  if (!q.ring.noLookup && (q.ring.get.get(k, h)?.e ?? 0) > now) throw new Error('duplicate');
+  q.leaseGet.get(k);
+  t.push(performance.now());
+  row.d[row.d.length - 1] ^= 1;
+  const added = recentAdd(row.c, h, now + CLAIM_TTL_MS, now);
+  q.ring.sessionUpdate.run(now + SESSION_TTL_MS, row.d, added.ring, k, row.v);
+  for (const e of added.moved) q.ring.put.run(k, e.digest, e.expiresAt);
   t.push(performance.now());
   q.COMMIT.run();
   t.push(performance.now());
@@ -145,7 +189,11 @@ for (const [name, q] of Object.entries(handles)) {
     transition(q, users[(i * 13) % users.length], nextMessageId(users[(i * 13) % users.length]));
   frames[name] = q.db.pragma('wal_checkpoint(PASSIVE)')[0].log / 200;
   q.db.pragma(`wal_autocheckpoint = ${auto}`);
-  const table = VARIANTS[name].textClaims ? 'cs_claims' : 'cs_claim_ids';
+  const table = VARIANTS[name].textClaims
+    ? 'cs_claims'
+    : VARIANTS[name].ring
+      ? 'cs_user_claims'
+      : 'cs_claim_ids';
   pages[name] = VARIANTS[name].noClaim
     ? 0
     : q.db.prepare('SELECT COUNT(*) AS n FROM dbstat WHERE name = ?').get(table).n;

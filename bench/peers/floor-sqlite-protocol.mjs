@@ -2,8 +2,10 @@
 // chatstate (openStore + the seed transitions), then closed; this row runs the statements the
 // SQLite driver runs per transition one at a time (src/store/drivers/sqlite.ts, mirrored here by
 // hand), passing the stored body back with one byte flipped, all in one BEGIN IMMEDIATE … COMMIT
-// (the driver's turn transaction, sqlite-turn.ts): claim check (16-byte digest of the message id,
-// sqlite-claims.ts), lease check, session SELECT; session UPDATE (version check), claim INSERT.
+// (the driver's turn transaction, sqlite-turn.ts): session SELECT, claim check (8-byte digest of
+// the message id in the row's recent claims, then cs_user_claims: sqlite-claims.ts,
+// sqlite-recent-claims.ts), lease check; session UPDATE with the claim added to the row (version
+// check), and every fourth time per user the row's claims moved to cs_user_claims.
 // Checkpoints run inline here, as in SQLite's default.
 // chatstate SQLite minus this row = SessionStore + draft + codec + promises; this row minus
 // floor-sqlite = the price of the claim and the lease check.
@@ -13,7 +15,12 @@ import { seedUsers } from '../lib/chatstate-subject.mjs';
 import { CHATSTATE_OPTIONS, CLAIM_TTL_MS, SESSION_TTL_MS } from '../lib/workload.mjs';
 
 // Internal to the driver, not exported by the package: the floor mirrors the driver's statements.
-const { claimId } = await import(new URL('../../dist/store/drivers/sqlite-claims.js', import.meta.url).href);
+const { userClaimDigest } = await import(
+  new URL('../../dist/store/drivers/sqlite-claims.js', import.meta.url).href
+);
+const { recentAdd, recentHas } = await import(
+  new URL('../../dist/store/drivers/sqlite-recent-claims.js', import.meta.url).href
+);
 
 export default {
   name: 'floor-sqlite-protocol',
@@ -32,21 +39,25 @@ export default {
     db.pragma('synchronous = NORMAL');
     db.pragma('mmap_size = 1073741824'); // as the driver (sqlite.ts mmapBytes)
     const q = {
-      claimGet: db.prepare('SELECT e FROM cs_claim_ids WHERE h = ?'),
-      claimPut: db.prepare('INSERT OR REPLACE INTO cs_claim_ids (h, e) VALUES (?, ?)'),
+      claimGet: db.prepare('SELECT e FROM cs_user_claims WHERE k = ? AND h = ?'),
+      claimPut: db.prepare('INSERT OR REPLACE INTO cs_user_claims (k, h, e) VALUES (?, ?, ?)'),
       leaseGet: db.prepare('SELECT t, e FROM cs_leases WHERE k = ?'),
-      sessionGet: db.prepare('SELECT v, e, d FROM cs_sessions WHERE k = ?'),
-      sessionUpdate: db.prepare('UPDATE cs_sessions SET v = v + 1, e = ?, d = ? WHERE k = ? AND v = ?'),
+      sessionGet: db.prepare('SELECT v, e, d, c FROM cs_sessions WHERE k = ?'),
+      sessionUpdate: db.prepare(
+        'UPDATE cs_sessions SET v = v + 1, e = ?, d = ?, c = ? WHERE k = ? AND v = ?',
+      ),
     };
     const step = db.transaction((k, claimKey, now) => {
-      const claim = claimId(claimKey);
-      if ((q.claimGet.get(claim)?.e ?? 0) > now) throw new Error('duplicate');
-      if ((q.leaseGet.get(k)?.e ?? 0) > now) throw new Error('busy');
+      const claim = userClaimDigest(claimKey);
       const row = q.sessionGet.get(k);
+      if (recentHas(row.c, claim, now) || (q.claimGet.get(k, claim)?.e ?? 0) > now)
+        throw new Error('duplicate');
+      if ((q.leaseGet.get(k)?.e ?? 0) > now) throw new Error('busy');
       row.d[row.d.length - 1] ^= 1;
-      if (q.sessionUpdate.run(now + SESSION_TTL_MS, row.d, k, row.v).changes === 0)
+      const added = recentAdd(row.c, claim, now + CLAIM_TTL_MS, now);
+      if (q.sessionUpdate.run(now + SESSION_TTL_MS, row.d, added.ring, k, row.v).changes === 0)
         throw new Error('conflict');
-      q.claimPut.run(claim, now + CLAIM_TTL_MS);
+      for (const entry of added.moved) q.claimPut.run(k, entry.digest, entry.expiresAt);
     });
     return { db, step };
   },

@@ -32,6 +32,10 @@ describe('sqlite claims', () => {
     const now = Date.now();
     const old = new Database(path);
     old.pragma('journal_mode = WAL');
+    // That layout's session table had no claims column either.
+    old.exec(
+      'CREATE TABLE cs_sessions (k TEXT PRIMARY KEY, v INTEGER NOT NULL, e INTEGER, d BLOB NOT NULL) WITHOUT ROWID',
+    );
     old.exec('CREATE TABLE cs_claims (k TEXT PRIMARY KEY, e INTEGER NOT NULL) WITHOUT ROWID');
     old
       .prepare('INSERT INTO cs_claims (k, e) VALUES (?, ?), (?, ?)')
@@ -71,9 +75,17 @@ describe('sqlite claims', () => {
       ).status;
 
     expect(await begin('a', 'm1')).toBe('ok');
-    // Another caller of the same turn claims the message first.
-    expect(await Promise.race([driver.claim('m1', 60_000, now), 'pending'])).toBe('pending');
+    // Another worker records the message for the same user first (a claim without a change).
+    const other = await driver.commit({
+      key: 'a',
+      now,
+      expectVersion: 0,
+      claim: { key: 'm1', ttlMs: 60_000 },
+      change: null,
+    });
+    expect(other.status).toBe('ok');
     expect(await commit('a', 'm1')).toBe('conflict');
+    expect(await begin('a', 'm1')).toBe('duplicate');
 
     expect(await begin('b', 'm2')).toBe('ok');
     const lease = driver.acquireLease('b', 60_000, now);
@@ -84,7 +96,7 @@ describe('sqlite claims', () => {
     // Alone in its transaction, the commit uses what begin read and applies.
     expect(await begin('c', 'm3')).toBe('ok');
     expect(await commit('c', 'm3')).toBe('ok');
-    expect(await driver.claim('m3', 60_000, now)).toBe(false);
+    expect(await begin('c', 'm3')).toBe('duplicate');
     await driver.close();
   });
 });

@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open.js';
 
@@ -61,12 +62,22 @@ describe('sqlite store across processes', () => {
     });
     for (let i = 0; i < 20; i++)
       await store.transition(`u${i}`, (s) => void s.set('i', i), { claim: `m${i}` });
-    expect(await store.claim('m3', 1000)).toBe(false);
+    expect(await store.claim('standalone', 1000)).toBe(true);
+    expect(await store.claim('standalone', 1000)).toBe(false);
+    const again = () => store.transition('u3', (s) => void s.set('again', true), { claim: 'm3' });
+    expect((await again()).status).toBe('duplicate');
     now += 2000;
     expect(await store.sweep()).toBe(20);
-    expect(await store.claim('m3', 1000)).toBe(true);
     expect((await store.list()).ids).toEqual([]);
+    expect(await store.claim('standalone', 1000)).toBe(true);
+    expect((await again()).status).toBe('committed');
     await store.close();
+    const db = new Database(join(dir, 'sweep.db'), { readonly: true });
+    const count = (table: string) =>
+      (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+    // Only what came after the sweep: the standalone claim and u3's new session holding its claim.
+    expect([count('cs_claim_ids'), count('cs_user_claims'), count('cs_sessions')]).toEqual([1, 0, 1]);
+    db.close();
   });
 });
 

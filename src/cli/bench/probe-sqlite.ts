@@ -1,10 +1,12 @@
 import { existsSync, rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { claimId } from '../../store/drivers/sqlite-claims.js';
 import { bodyBytes, type ProbeContext, type StoreProbe } from './probe.js';
 
-/** Tables keyed by the (prefixed) key; claims are keyed by a digest of it (sqlite-claims.ts). */
-const TABLES = ['cs_sessions', 'cs_leases', 'cs_quarantine'] as const;
+/**
+ * Tables keyed by the (prefixed) user key. A transition's claims sit in its session row or in
+ * cs_user_claims under the same key (sqlite-claims.ts), so they go with the prefix too.
+ */
+const TABLES = ['cs_sessions', 'cs_user_claims', 'cs_leases', 'cs_quarantine'] as const;
 
 /** The file of a `sqlite:` URL, by the same path rules as store/open.ts; null for `:memory:`. */
 export function sqlitePath(url: string): string | null {
@@ -37,7 +39,7 @@ export function sqliteProbe(ctx: ProbeContext): StoreProbe {
     medium: 'disk',
     defaultReplicas: 1,
     // Claims are stored by digest, so no key range finds them: the bench remembers each one.
-    tracksClaims: true,
+    tracksClaims: false,
     async beforeSeed() {
       before = livePages().pages;
     },
@@ -75,7 +77,7 @@ export function sqliteProbe(ctx: ProbeContext): StoreProbe {
         why: 'sqlite: factor 1, the page count already includes B-tree page fill; the WAL file (up to about 4 MB between checkpoints) comes on top',
       };
     },
-    async cleanup(_ids, claims) {
+    async cleanup() {
       if (!path) return 0;
       const db = new Database(path);
       try {
@@ -86,10 +88,6 @@ export function sqliteProbe(ctx: ProbeContext): StoreProbe {
         for (const table of TABLES) {
           deleted += db.prepare(`DELETE FROM ${table} WHERE k >= ? AND k < ?`).run(ctx.prefix, upper).changes;
         }
-        const deleteClaim = db.prepare('DELETE FROM cs_claim_ids WHERE h = ?');
-        db.transaction(() => {
-          for (const [, claim] of claims) deleted += deleteClaim.run(claimId(ctx.prefix + claim)).changes;
-        })();
         return deleted;
       } finally {
         db.close();

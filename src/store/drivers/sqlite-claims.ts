@@ -1,25 +1,49 @@
 import { hash } from 'node:crypto';
 import type Database from 'better-sqlite3';
+import {
+  type ClaimEntry,
+  RECENT_CLAIMS,
+  type RecentAdd,
+  recentAdd,
+  recentHas,
+  recentLive,
+} from './sqlite-recent-claims.js';
 
 /**
- * Idempotency claims of the SQLite store, keyed by the first 16 bytes of the SHA-256 of the claim
- * key instead of the key itself.
+ * Idempotency claims of the SQLite store.
  *
- * Claims outnumber sessions: the webhook runtime keeps one per message for the whole dedupe window
- * (7 days by default), and every transition inserts one at a random place in their B-tree. A
- * WhatsApp message id is 40-70 characters; as the key, about 45,000 claims took 1,026 pages, against
- * 443 with the 16-byte digest (bench/diag/sqlite-phases.mjs, docs/benchmarks.md), so the table
- * that grows fastest is 2.3x denser, more of it stays in the page cache, and a transition's claim
- * insert splits pages less often. 128 bits of SHA-256 make two different keys meeting on one row
- * as unlikely as two random UUIDs colliding (about n / 2^128 per claim with n claims stored).
+ * Standalone claims (`store.claim(key)`) live in `cs_claim_ids`, keyed by the first 16 bytes of the
+ * SHA-256 of the claim key instead of the key itself: a WhatsApp message id is 40-70 characters,
+ * and as the key about 45,000 claims took 1,026 pages against 443 with the digest
+ * (bench/diag/sqlite-phases.mjs, docs/benchmarks.md). 128 bits of SHA-256 make two different keys
+ * meeting on one row as unlikely as two random UUIDs colliding.
+ *
+ * A transition's claim belongs to its user, as on Redis and Memcached (where it carries the user's
+ * hash tag): it is recorded in the user's session row (sqlite-recent-claims.ts) and, once that row
+ * holds RECENT_CLAIMS, moved to `cs_user_claims`, keyed by (user, 8-byte digest). Transition claims
+ * written before that layout sit in `cs_claim_ids`; they are checked there too until the last of
+ * them expires (`cs_meta` row `legacy_transition_claims_until`, set by the migration below).
  */
 export interface SqliteClaims {
-  /** The stored form of a claim key (computed once per key and reused by get and put). */
+  /** The stored form of a standalone claim key (computed once per key and reused by get and put). */
   id(key: string): Buffer;
   /** True when `id` is claimed and its claim has not expired at `now`. */
   held(id: Buffer, now: number): boolean;
   put(id: Buffer, expiresAt: number): void;
-  /** Deletes up to `batch` expired claims; returns how many. */
+  /** True when `user` (a session key) has claimed `claimKey`: in its row's `ring`, in the table, or before the layout. */
+  userHeld(user: string, ring: Buffer | null, claimKey: string, now: number): boolean;
+  /**
+   * A row's ring with `claimKey` recorded, and the entries it could not hold: write the ring, then
+   * `move` those (nothing is written here, so a refused commit leaves no trace).
+   */
+  userAdd(ring: Buffer | null, claimKey: string, expiresAt: number, now: number): RecentAdd;
+  /** Records entries of `user`'s ring in the table. */
+  move(user: string, entries: readonly ClaimEntry[]): void;
+  /** Records a claim of a user without a session row (a transition that changed nothing). */
+  userPut(user: string, claimKey: string, expiresAt: number): void;
+  /** Moves every entry of a row's ring to the table, before the row is deleted (the sweep drops expired ones). */
+  keep(user: string, ring: Buffer | null): void;
+  /** Deletes up to `batch` expired claims of each table; returns how many. */
   sweep(now: number, batch: number): number;
 }
 
@@ -28,36 +52,122 @@ CREATE TABLE IF NOT EXISTS cs_claim_ids (
   h BLOB PRIMARY KEY,
   e INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS cs_user_claims (
+  k TEXT NOT NULL,
+  h BLOB NOT NULL,
+  e INTEGER NOT NULL,
+  PRIMARY KEY (k, h)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS cs_meta (
+  k TEXT PRIMARY KEY,
+  v INTEGER
+) WITHOUT ROWID;
 `;
+
+const LEGACY_UNTIL = 'legacy_transition_claims_until';
 
 /** The digest of a claim key as stored: 16 bytes of SHA-256 over its UTF-8 form. */
 export function claimId(key: string): Buffer {
   return hash('sha256', key, 'buffer').subarray(0, 16);
 }
 
+/** The digest of a transition claim as its user's row and `cs_user_claims` store it (8 bytes). */
+export function userClaimDigest(key: string): Buffer {
+  return claimId(key).subarray(0, 8);
+}
+
 export function sqliteClaims(db: Database.Database): SqliteClaims {
   const get = db.prepare<[Buffer], { e: number }>('SELECT e FROM cs_claim_ids WHERE h = ?');
   const put = db.prepare<[Buffer, number]>('INSERT OR REPLACE INTO cs_claim_ids (h, e) VALUES (?, ?)');
+  const userGet = db.prepare<[string, Buffer], { e: number }>(
+    'SELECT e FROM cs_user_claims WHERE k = ? AND h = ?',
+  );
+  const userPut = db.prepare<[string, Buffer, number]>(
+    'INSERT OR REPLACE INTO cs_user_claims (k, h, e) VALUES (?, ?, ?)',
+  );
   const sweep = db.prepare<[number, number]>(
     'DELETE FROM cs_claim_ids WHERE h IN (SELECT h FROM cs_claim_ids WHERE e <= ? LIMIT ?)',
   );
+  const userSweep = db.prepare<[number, number]>(
+    'DELETE FROM cs_user_claims WHERE (k, h) IN (SELECT k, h FROM cs_user_claims WHERE e <= ? LIMIT ?)',
+  );
+  const legacyUntil =
+    db.prepare<[string], { v: number }>('SELECT v FROM cs_meta WHERE k = ?').get(LEGACY_UNTIL)?.v ?? 0;
   // begin and commit of one transition ask for the same key: hash it once.
   let lastKey = '';
-  let lastId = claimId('');
-  return {
-    id(key) {
-      if (key !== lastKey) {
-        lastId = claimId(key);
-        lastKey = key;
-      }
-      return lastId;
-    },
-    held: (id, now) => (get.get(id)?.e ?? 0) > now,
-    put: (id, expiresAt) => {
-      put.run(id, expiresAt);
-    },
-    sweep: (now, batch) => sweep.run(now, batch).changes,
+  let lastHash = hash('sha256', '', 'buffer');
+  let lastId: Buffer | null = null;
+  let lastDigest: Buffer | null = null;
+  const sha = (key: string) => {
+    if (key !== lastKey) {
+      lastHash = hash('sha256', key, 'buffer');
+      lastKey = key;
+      lastId = lastDigest = null;
+    }
+    return lastHash;
   };
+  const id = (key: string) => {
+    const h = sha(key);
+    lastId ??= h.subarray(0, 16);
+    return lastId;
+  };
+  const digest = (key: string) => {
+    const h = sha(key);
+    lastDigest ??= h.subarray(0, 8);
+    return lastDigest;
+  };
+  const held = (claim: Buffer, now: number) => (get.get(claim)?.e ?? 0) > now;
+  // A full row moves RECENT_CLAIMS entries at once: one statement for all of them.
+  const userPutFull = db.prepare<unknown[]>(
+    `INSERT OR REPLACE INTO cs_user_claims (k, h, e) VALUES ${Array(RECENT_CLAIMS).fill('(?, ?, ?)').join(', ')}`,
+  );
+  const moveAll = (user: string, entries: readonly ClaimEntry[]) => {
+    if (entries.length === RECENT_CLAIMS) {
+      userPutFull.run(...entries.flatMap((entry) => [user, entry.digest, entry.expiresAt]));
+      return;
+    }
+    for (const entry of entries) userPut.run(user, entry.digest, entry.expiresAt);
+  };
+  return {
+    id,
+    held,
+    put: (claim, expiresAt) => {
+      put.run(claim, expiresAt);
+    },
+    userHeld(user, ring, claimKey, now) {
+      const d = digest(claimKey);
+      if (recentHas(ring, d, now)) return true;
+      if ((userGet.get(user, d)?.e ?? 0) > now) return true;
+      return now < legacyUntil && held(id(claimKey), now);
+    },
+    userAdd: (ring, claimKey, expiresAt, now) => recentAdd(ring, digest(claimKey), expiresAt, now),
+    move: moveAll,
+    userPut(user, claimKey, expiresAt) {
+      userPut.run(user, digest(claimKey), expiresAt);
+    },
+    keep(user, ring) {
+      moveAll(user, recentLive(ring, 0));
+    },
+    sweep: (now, batch) => sweep.run(now, batch).changes + userSweep.run(now, batch).changes,
+  };
+}
+
+/**
+ * Databases written before transition claims moved into the session row: add the row's `c`
+ * column, and remember until when the transition claims already in `cs_claim_ids` stay live, so a
+ * redelivery of a message handled before the upgrade is still a duplicate. One write transaction;
+ * safe when several processes open the file at once (the second finds the column there).
+ */
+export function migrateSessionClaims(db: Database.Database, now: number): void {
+  const hasColumn = db.prepare("SELECT 1 FROM pragma_table_info('cs_sessions') WHERE name = 'c'");
+  if (hasColumn.get()) return;
+  db.transaction(() => {
+    if (hasColumn.get()) return;
+    db.exec('ALTER TABLE cs_sessions ADD COLUMN c BLOB');
+    const until = db.prepare<[], { e: number | null }>('SELECT max(e) AS e FROM cs_claim_ids').get()?.e ?? 0;
+    if (until > now)
+      db.prepare('INSERT OR REPLACE INTO cs_meta (k, v) VALUES (?, ?)').run(LEGACY_UNTIL, until);
+  }).immediate();
 }
 
 /**

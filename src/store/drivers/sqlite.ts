@@ -13,7 +13,7 @@ import type {
   StoredBlob,
 } from '../contract.js';
 import { sqliteCheckpointer } from './sqlite-checkpointer.js';
-import { CLAIMS_SCHEMA_SQL, migrateTextClaims, sqliteClaims } from './sqlite-claims.js';
+import { CLAIMS_SCHEMA_SQL, migrateSessionClaims, migrateTextClaims, sqliteClaims } from './sqlite-claims.js';
 import { sqliteInbox } from './sqlite-inbox.js';
 import { sqliteOutbox } from './sqlite-outbox.js';
 import { SCHEMA_SQL } from './sqlite-schema.js';
@@ -58,7 +58,9 @@ const capabilities: DriverCapabilities = {
   outbox: true,
 };
 
-type SessionRow = { v: number; e: number | null; d: Uint8Array };
+type SessionRow = { v: number; e: number | null; d: Uint8Array; c: Buffer | null };
+/** What a commit needs of a row: its version and its recent claims (sqlite-recent-claims.ts). */
+type RowClaims = { v: number; c: Buffer | null };
 
 /**
  * The embedded default store: one SQLite file through better-sqlite3 (synchronous, the fastest
@@ -92,14 +94,18 @@ export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
       'UPDATE cs_leases SET e = ? WHERE k = ? AND t = ? AND e > ?',
     ),
     leaseRelease: db.prepare<[string, number]>('UPDATE cs_leases SET e = 0 WHERE k = ? AND t = ? AND e > 0'),
-    sessionGet: db.prepare<[string], SessionRow>('SELECT v, e, d FROM cs_sessions WHERE k = ?'),
-    versionGet: db.prepare<[string], { v: number }>('SELECT v FROM cs_sessions WHERE k = ?'),
-    sessionInsert: db.prepare<[string, number | null, Uint8Array]>(
-      'INSERT INTO cs_sessions (k, v, e, d) VALUES (?, 1, ?, ?) ON CONFLICT (k) DO NOTHING',
+    sessionGet: db.prepare<[string], SessionRow>('SELECT v, e, d, c FROM cs_sessions WHERE k = ?'),
+    rowClaims: db.prepare<[string], RowClaims>('SELECT v, c FROM cs_sessions WHERE k = ?'),
+    sessionInsert: db.prepare<[string, number | null, Uint8Array, Buffer | null]>(
+      'INSERT INTO cs_sessions (k, v, e, d, c) VALUES (?, 1, ?, ?, ?) ON CONFLICT (k) DO NOTHING',
     ),
     sessionUpdate: db.prepare<[number | null, Uint8Array, string, number]>(
       'UPDATE cs_sessions SET v = v + 1, e = ?, d = ? WHERE k = ? AND v = ?',
     ),
+    sessionUpdateClaims: db.prepare<[number | null, Uint8Array, Buffer, string, number]>(
+      'UPDATE cs_sessions SET v = v + 1, e = ?, d = ?, c = ? WHERE k = ? AND v = ?',
+    ),
+    claimsUpdate: db.prepare<[Buffer, string, number]>('UPDATE cs_sessions SET c = ? WHERE k = ? AND v = ?'),
     sessionDelete: db.prepare<[string]>('DELETE FROM cs_sessions WHERE k = ?'),
     quarantinePut: db.prepare<[string, Uint8Array, string, number]>(
       'INSERT INTO cs_quarantine (k, d, reason, at) VALUES (?, ?, ?, ?)',
@@ -107,15 +113,14 @@ export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
     scan: db.prepare<[string, string, number, number], { k: string }>(
       'SELECT k FROM cs_sessions WHERE k >= ? AND k < ? AND (e IS NULL OR e > ?) ORDER BY k LIMIT ?',
     ),
-    sweepWalk: db.prepare<[string, number], { k: string; e: number | null }>(
-      'SELECT k, e FROM cs_sessions WHERE k > ? ORDER BY k LIMIT ?',
+    sweepWalk: db.prepare<[string, number], { k: string; e: number | null; c: Buffer | null }>(
+      'SELECT k, e, c FROM cs_sessions WHERE k > ? ORDER BY k LIMIT ?',
     ),
     sweepDelete: db.prepare<[string, number]>('DELETE FROM cs_sessions WHERE k = ? AND e <= ?'),
     sweepLeases: db.prepare<[number]>('DELETE FROM cs_leases WHERE e <= ?'),
   };
 
   const claims = sqliteClaims(db);
-  const claimed = (key: string, now: number) => claims.held(claims.id(key), now);
 
   // Tokens start from the clock so they keep increasing even after a swept lease row is gone
   // (a paused holder of an old token can never match a new grant).
@@ -137,11 +142,17 @@ export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
     claimKey: string | undefined;
     /** The lease row as begin left it, or undefined when begin did not read it. */
     lease: { t: number; e: number } | null | undefined;
+    /** The session row begin read (null: none), or undefined when it did not get that far. */
+    row: RowClaims | null | undefined;
   }
 
   const beginBody = (req: BeginRequest, seen: Seen): BeginResult => {
-    if (req.claimKey !== undefined && claimed(req.claimKey, req.now)) return { status: 'duplicate' };
+    // The row first: it carries the user's recent claims.
+    const row = q.sessionGet.get(req.key);
+    if (req.claimKey !== undefined && claims.userHeld(req.key, row?.c ?? null, req.claimKey, req.now))
+      return { status: 'duplicate' };
     seen.claimKey = req.claimKey;
+    seen.row = row ?? null;
     let lease: LeaseGrant | null = null;
     if (req.checkLease) {
       const current = q.leaseGet.get(req.key);
@@ -155,7 +166,7 @@ export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
       lease = grant(req.key, req.lease.ttlMs, req.now, current?.t);
       seen.lease = { t: lease.token, e: lease.expiresAt };
     }
-    return { status: 'ok', lease, record: toRecord(q.sessionGet.get(req.key)) };
+    return { status: 'ok', lease, record: toRecord(row) };
   };
 
   const outbox = sqliteOutbox(db);
@@ -168,30 +179,51 @@ export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
     if (req.leaseToken !== undefined && leaseRow()?.t !== req.leaseToken) return { status: 'lease_lost' };
     if (req.checkLease && req.leaseToken === undefined && (leaseRow()?.e ?? 0) > req.now)
       return { status: 'lease_lost' };
+    // The row as this transaction sees it: begin's read when nothing wrote since, else read now.
+    let row = seen?.row;
+    const current = () => {
+      if (row === undefined) row = q.rowClaims.get(req.key) ?? null;
+      return row;
+    };
+    const claim = req.claim;
     // A claim recorded since `begin` means another worker processed this message: let the store
     // run begin again, which reports it as a duplicate.
-    if (req.claim && seen?.claimKey !== req.claim.key && claimed(req.claim.key, req.now))
+    if (
+      claim &&
+      seen?.claimKey !== claim.key &&
+      claims.userHeld(req.key, current()?.c ?? null, claim.key, req.now)
+    )
       return { status: 'conflict' };
+    const added = claim && claims.userAdd(current()?.c ?? null, claim.key, req.now + claim.ttlMs, req.now);
     let version = req.expectVersion;
     if (req.change) {
       if (req.change.kind !== 'blob') throw new TypeError('sqlite driver stores blobs');
       const { body, expiresAt } = req.change;
       const info =
         version === 0
-          ? q.sessionInsert.run(req.key, expiresAt, body)
-          : q.sessionUpdate.run(expiresAt, body, req.key, version);
+          ? q.sessionInsert.run(req.key, expiresAt, body, added ? added.ring : null)
+          : added
+            ? q.sessionUpdateClaims.run(expiresAt, body, added.ring, req.key, version)
+            : q.sessionUpdate.run(expiresAt, body, req.key, version);
       if (info.changes === 0) return { status: 'conflict' };
       version += 1;
-    } else if ((q.versionGet.get(req.key)?.v ?? 0) !== version) {
-      return { status: 'conflict' };
+    } else {
+      const stored = current();
+      if ((stored?.v ?? 0) !== version) return { status: 'conflict' };
+      // A claim without a change: into the row's claims (its version stays), or the table when
+      // the user has no row.
+      if (claim && added && stored) q.claimsUpdate.run(added.ring, req.key, version);
+      else if (claim) claims.userPut(req.key, claim.key, req.now + claim.ttlMs);
     }
-    if (req.claim) claims.put(claims.id(req.claim.key), req.now + req.claim.ttlMs);
+    // Only a full row overflows its claims (moved is empty otherwise).
+    if (added) claims.move(req.key, added.moved);
     if (req.outbox?.length) outbox.insert(req.key, req.outbox, req.now);
     if (req.consume !== undefined) inbox.removeOne(req.key, req.consume);
     if (req.release && req.leaseToken !== undefined) q.leaseRelease.run(req.key, req.leaseToken);
     return { status: 'ok', version };
   };
 
+  // Standalone claims (store.claim): one table, keys not tied to a user.
   const claimBody = (key: string, ttlMs: number, now: number) => {
     const id = claims.id(key);
     if (claims.held(id, now)) return false;
@@ -204,13 +236,21 @@ export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
     return current && current.e > now ? null : grant(key, ttlMs, now, current?.t);
   };
 
-  const sweepBody = (keys: string[], now: number) => {
-    for (const k of keys) q.sweepDelete.run(k, now);
+  // A row's claims outlive it (7 days against 24 hours): they move to the table before it goes.
+  const deleteRow = (key: string) => {
+    const row = q.rowClaims.get(key);
+    if (!row) return false;
+    claims.keep(key, row.c);
+    return q.sessionDelete.run(key).changes > 0;
+  };
+
+  const sweepBody = (rows: Array<{ k: string; c: Buffer | null }>, now: number) => {
+    for (const { k, c } of rows) if (q.sweepDelete.run(k, now).changes > 0) claims.keep(k, c);
   };
 
   const quarantineBody = (key: string, raw: Uint8Array, reason: string, now: number) => {
     q.quarantinePut.run(key, raw, reason, now);
-    q.sessionDelete.run(key);
+    deleteRow(key);
   };
 
   let closed = false;
@@ -262,7 +302,7 @@ export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
     // begin runs inside the turn's transaction (without a lease it only reads): its commit usually
     // follows in the same turn, so a transition takes the write lock once (sqlite-turn.ts).
     begin: guard((req: BeginRequest) => {
-      const seen: Seen = { claimKey: undefined, lease: undefined };
+      const seen: Seen = { claimKey: undefined, lease: undefined, row: undefined };
       return turn.open(
         req.key,
         () => beginBody(req, seen),
@@ -284,7 +324,7 @@ export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
     releaseLease: guard((key: string, token: number) =>
       turn.write(() => q.leaseRelease.run(key, token).changes > 0),
     ),
-    delete: guard((key: string) => turn.write(() => q.sessionDelete.run(key).changes > 0)),
+    delete: guard((key: string) => turn.write(() => deleteRow(key))),
     quarantine: guard((key: string, raw: Uint8Array, reason: string, now: number) =>
       turn.write(() => quarantineBody(key, raw, reason, now)),
     ),
@@ -304,11 +344,7 @@ export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
           turn.write(() => {
             const rows = q.sweepWalk.all(after, sweepBatch);
             const expired = rows.filter((r) => r.e !== null && r.e <= now);
-            if (expired.length)
-              sweepBody(
-                expired.map((r) => r.k),
-                now,
-              );
+            if (expired.length) sweepBody(expired, now);
             return { rows: rows.length, last: rows.at(-1)?.k, expired: expired.length };
           }),
         )();
@@ -347,6 +383,7 @@ function openDatabase(path: string, busyTimeoutMs: number, mmapBytes: number): D
     if (path !== ':memory:') db.pragma(`mmap_size = ${Math.max(0, Math.floor(mmapBytes))}`);
     db.exec(SCHEMA_SQL + CLAIMS_SCHEMA_SQL);
     migrateTextClaims(db, Date.now());
+    migrateSessionClaims(db, Date.now());
     return db;
   } catch (error) {
     throw new ChatstateError(

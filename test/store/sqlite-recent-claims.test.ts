@@ -1,0 +1,166 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { claimId, userClaimDigest } from '../../src/store/drivers/sqlite-claims.js';
+import {
+  RECENT_CLAIM_BYTES,
+  RECENT_CLAIMS,
+  recentAdd,
+  recentHas,
+  recentLive,
+} from '../../src/store/drivers/sqlite-recent-claims.js';
+import { openStore } from '../../src/store/open.js';
+import type { SessionStore } from '../../src/store/session-store.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'chatstate-recent-claims-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+const file = () => join(dir, `recent-${++n}.db`);
+
+/** Reads a finished store's file: the row's claims column and the claims table. */
+function inspect(path: string, key: string) {
+  const db = new Database(path, { readonly: true });
+  try {
+    const row = db.prepare('SELECT v, c FROM cs_sessions WHERE k = ?').get(key) as
+      | { v: number; c: Buffer | null }
+      | undefined;
+    const table = db.prepare('SELECT h FROM cs_user_claims WHERE k = ? ORDER BY h').all(key) as {
+      h: Buffer;
+    }[];
+    return { row, table: table.map((r) => r.h.toString('hex')) };
+  } finally {
+    db.close();
+  }
+}
+
+const step = (s: { incr(key: 'retries'): number }) => void s.incr('retries');
+const hex = (claim: string) => userClaimDigest(claim).toString('hex');
+
+describe('sqlite recent claims (pure)', () => {
+  const d = (x: string) => userClaimDigest(x);
+
+  it('adds entries, drops expired ones, and moves all live ones when the row is full', () => {
+    let ring: Buffer | null = null;
+    for (let i = 0; i < RECENT_CLAIMS; i++) {
+      const next = recentAdd(ring, d(`m${i}`), 1000 + i, 0);
+      expect(next.moved).toEqual([]);
+      ring = next.ring;
+    }
+    expect(ring?.length).toBe(RECENT_CLAIMS * RECENT_CLAIM_BYTES);
+    expect(recentHas(ring, d('m2'), 500)).toBe(true);
+    expect(recentHas(ring, d('m2'), 1002)).toBe(false);
+    expect(recentHas(ring, d('other'), 500)).toBe(false);
+    // At 1001, m0 and m1 have expired: dropped, not moved, and the ring has room again.
+    const roomy = recentAdd(ring, d('late'), 5000, 1001);
+    expect(roomy.moved).toEqual([]);
+    expect(recentLive(roomy.ring, 1001).map((e) => e.expiresAt)).toEqual([1002, 1003, 5000]);
+    // Full of live entries: all of them move, the new ring holds the new claim alone.
+    const full = recentAdd(ring, d('m4'), 2000, 0);
+    expect(full.moved.map((e) => [e.digest.toString('hex'), e.expiresAt])).toEqual(
+      [0, 1, 2, 3].map((i) => [hex(`m${i}`), 1000 + i]),
+    );
+    expect(full.ring.length).toBe(RECENT_CLAIM_BYTES);
+    expect(recentHas(full.ring, d('m4'), 0)).toBe(true);
+  });
+
+  it('ignores a trailing partial entry', () => {
+    const ring = Buffer.concat([recentAdd(null, d('a'), 10, 0).ring, Buffer.from([1, 2, 3])]);
+    expect(recentLive(ring, 0)).toHaveLength(1);
+    expect(recentHas(ring, d('a'), 0)).toBe(true);
+  });
+});
+
+describe('sqlite: transition claims live with the session', () => {
+  it('a claim is written into the session row, and overflows into cs_user_claims by user', async () => {
+    const path = file();
+    const store = await openStore(`sqlite:${path}`, { sweepIntervalMs: 0 });
+    for (let i = 0; i < RECENT_CLAIMS; i++)
+      expect((await store.transition('u1', step, { claim: `m${i}` })).status).toBe('committed');
+    await store.close();
+    let seen = inspect(path, 'u1');
+    expect(seen.row?.c?.length).toBe(RECENT_CLAIMS * RECENT_CLAIM_BYTES);
+    expect(seen.table).toEqual([]);
+
+    const again = await openStore(`sqlite:${path}`, { sweepIntervalMs: 0 });
+    expect((await again.transition('u1', step, { claim: 'm4' })).status).toBe('committed');
+    // Every claim is still a duplicate, wherever it is stored; another user's same id is not.
+    for (let i = 0; i <= RECENT_CLAIMS; i++)
+      expect((await again.transition('u1', step, { claim: `m${i}` })).status).toBe('duplicate');
+    expect((await again.transition('u2', step, { claim: 'm0' })).status).toBe('committed');
+    expect((await again.get('u1'))?.retries).toBe(RECENT_CLAIMS + 1);
+    await again.close();
+    seen = inspect(path, 'u1');
+    expect(seen.row?.c?.length).toBe(RECENT_CLAIM_BYTES);
+    expect(seen.table).toEqual([0, 1, 2, 3].map((i) => hex(`m${i}`)).sort());
+  });
+
+  it('a claim without a change goes into the row and leaves the version alone', async () => {
+    const path = file();
+    const store = await openStore(`sqlite:${path}`, { sweepIntervalMs: 0 });
+    await store.transition('u1', step);
+    expect((await store.transition('u1', () => 'nothing', { claim: 'quiet' })).status).toBe('unchanged');
+    expect((await store.transition('u1', () => 'nothing', { claim: 'quiet' })).status).toBe('duplicate');
+    // A user without a session keeps the claim in the table.
+    expect((await store.transition('nobody', () => 'nothing', { claim: 'q2' })).status).toBe('unchanged');
+    expect((await store.transition('nobody', () => 'nothing', { claim: 'q2' })).status).toBe('duplicate');
+    await store.close();
+    expect(inspect(path, 'u1').row).toMatchObject({ v: 1 });
+    expect(inspect(path, 'u1').row?.c?.length).toBe(RECENT_CLAIM_BYTES);
+    expect(inspect(path, 'nobody')).toEqual({ row: undefined, table: [hex('q2')] });
+  });
+
+  it('claims outlive their session: clear, sweep and quarantine move them to the table', async () => {
+    const path = file();
+    let now = 1_000_000;
+    const options = { clock: () => now, ttlMs: 1000, claimTtlMs: 60_000, sweepIntervalMs: 0 };
+    let store: SessionStore = await openStore(`sqlite:${path}`, options);
+    for (const user of ['cleared', 'swept', 'corrupt'])
+      await store.transition(user, step, { claim: `${user}-m` });
+    expect(await store.delete('cleared')).toBe(true);
+    await store.close();
+    // A stored body that no longer decodes: the next load quarantines the row.
+    const db = new Database(path);
+    db.prepare('UPDATE cs_sessions SET d = ? WHERE k = ?').run(Buffer.from('not a session'), 'corrupt');
+    db.close();
+
+    store = await openStore(`sqlite:${path}`, options);
+    expect((await store.transition('corrupt', step)).status).toBe('committed');
+    now += 2000; // the sessions expire (1 s), their claims do not (60 s)
+    expect(await store.sweep()).toBe(2);
+    for (const user of ['cleared', 'swept', 'corrupt'])
+      expect((await store.transition(user, step, { claim: `${user}-m` })).status).toBe('duplicate');
+    now += 60_000;
+    await store.sweep();
+    expect((await store.transition('swept', step, { claim: 'swept-m' })).status).toBe('committed');
+    await store.close();
+    expect(inspect(path, 'swept').table).toEqual([]);
+    expect(inspect(path, 'cleared').table).toEqual([]);
+  });
+
+  it('a file of the earlier layout gets the column, and its transition claims still count', async () => {
+    const path = file();
+    const now = Date.now();
+    const old = new Database(path);
+    old.pragma('journal_mode = WAL');
+    old.exec(`
+      CREATE TABLE cs_sessions (k TEXT PRIMARY KEY, v INTEGER NOT NULL, e INTEGER, d BLOB NOT NULL) WITHOUT ROWID;
+      CREATE TABLE cs_claim_ids (h BLOB PRIMARY KEY, e INTEGER NOT NULL) WITHOUT ROWID;`);
+    const put = old.prepare('INSERT INTO cs_claim_ids (h, e) VALUES (?, ?)');
+    put.run(claimId('handled-before'), now + 60_000);
+    put.run(claimId('expired-before'), now - 1);
+    old.close();
+
+    const store = await openStore(`sqlite:${path}`, { sweepIntervalMs: 0 });
+    expect((await store.transition('u1', step, { claim: 'handled-before' })).status).toBe('duplicate');
+    expect((await store.transition('u1', step, { claim: 'expired-before' })).status).toBe('committed');
+    expect((await store.transition('u1', step, { claim: 'new' })).status).toBe('committed');
+    await store.close();
+    expect(inspect(path, 'u1').row?.c?.length).toBe(2 * RECENT_CLAIM_BYTES);
+    // Opening again changes nothing more.
+    const again = await openStore(`sqlite:${path}`, { sweepIntervalMs: 0 });
+    expect((await again.transition('u2', step, { claim: 'handled-before' })).status).toBe('duplicate');
+    await again.close();
+  });
+});
