@@ -65,6 +65,24 @@ describe('sqlite recent claims (pure)', () => {
     expect(recentHas(full.ring, d('m4'), 0)).toBe(true);
   });
 
+  it('digests are 8 bytes, stable, and distinct across 200,000 message ids of one shape', () => {
+    expect(userClaimDigest('wamid.A').toString('hex')).toBe(userClaimDigest('wamid.A').toString('hex'));
+    expect(userClaimDigest('wamid.A')).toHaveLength(8);
+    const seen = new Set<string>();
+    const halves = [new Set<number>(), new Set<number>()];
+    for (let i = 0; i < 200_000; i++) {
+      const digest = userClaimDigest(
+        `wamid.HBgLMTIwMjU1NTAxMjMVAgASGBQ${i.toString(36).padStart(8, '0')}AA==`,
+      );
+      seen.add(digest.toString('hex'));
+      halves[0]?.add(digest.readUInt32BE(0));
+      halves[1]?.add(digest.readUInt32BE(4));
+    }
+    expect(seen.size).toBe(200_000);
+    // Both 32-bit halves vary on their own (about 5 collisions expected among 200,000 in 2^32).
+    for (const half of halves) expect(half.size).toBeGreaterThan(199_900);
+  });
+
   it('ignores a trailing partial entry', () => {
     const ring = Buffer.concat([recentAdd(null, d('a'), 10, 0).ring, Buffer.from([1, 2, 3])]);
     expect(recentLive(ring, 0)).toHaveLength(1);

@@ -10,9 +10,9 @@
  * holds that user's claims. Claims outlive sessions (7 days against 24 hours by default): before a
  * row is deleted (sweep, clear, quarantine) its live entries move to the table the same way.
  *
- * Digests are the first 8 bytes of the SHA-256 of the claim key. They are compared only among the
- * claims of one user (a few hundred in a dedupe window), where two different message ids meeting
- * on one digest is about n^2 / 2^65: never, in practice.
+ * Digests are 64-bit hashes of the claim key (userClaimDigest in sqlite-claims.ts). They are
+ * compared only among the claims of one user (a few hundred in a dedupe window), where two
+ * different message ids meeting on one digest is about n^2 / 2^65: never, in practice.
  */
 
 /** Entry layout: digest (8 bytes), then expiry in ms since the epoch (6 bytes, big-endian). */
