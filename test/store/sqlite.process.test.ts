@@ -27,6 +27,28 @@ describe('sqlite store across processes', () => {
     await store.close();
   }, 60_000);
 
+  it('four processes offering the same 150 messages apply each once (claims in the row and the table)', async () => {
+    const path = join(dir, 'claims.db');
+    const store = await openStore(`sqlite:${path}`);
+    const worker = new URL('../fixtures/sqlite-worker.mjs', import.meta.url).pathname;
+    const children = [1, 2, 3].map(() => run(process.execPath, [worker, path, '150', 'dedupe', 'claims']));
+    let committed = 0;
+    const local = (async () => {
+      for (let i = 0; i < 150; i++) {
+        const result = await store.transition('dedupe', (s) => void s.incr('retries'), { claim: `m${i}` });
+        if (result.status === 'committed') committed++;
+      }
+    })();
+    const [outputs] = await Promise.all([Promise.all(children), local]);
+    for (const { stdout } of outputs) committed += (JSON.parse(stdout) as { committed: number }).committed;
+    // 600 offers of 150 messages: 150 commits in all, whichever process made each.
+    expect(committed).toBe(150);
+    expect((await store.get('dedupe'))?.retries).toBe(150);
+    for (const i of [0, 75, 149])
+      expect((await store.transition('dedupe', () => 'again', { claim: `m${i}` })).status).toBe('duplicate');
+    await store.close();
+  }, 60_000);
+
   it('creates the directory of the default-style relative path', async () => {
     const path = join(dir, 'nested', 'deeper', 'x.db');
     const store = await openStore(`sqlite:${path}`);
