@@ -212,8 +212,10 @@ export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
       if ((stored?.v ?? 0) !== version) return { status: 'conflict' };
       // A claim without a change: into the row's claims (its version stays), or the table when
       // the user has no row.
-      if (claim && added && stored) q.claimsUpdate.run(added.ring, req.key, version);
-      else if (claim) claims.userPut(req.key, claim.key, req.now + claim.ttlMs);
+      if (claim && added) {
+        if (stored) q.claimsUpdate.run(added.ring, req.key, version);
+        else claims.userPut(req.key, claim.key, req.now + claim.ttlMs);
+      }
     }
     // Only a full row overflows its claims (moved is empty otherwise).
     if (added) claims.move(req.key, added.moved);
