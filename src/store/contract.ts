@@ -69,7 +69,13 @@ export interface LeaseGrant {
 export interface BeginRequest {
   key: string;
   now: number;
-  /** When set, report `duplicate` if this idempotency key was already claimed (and nothing else). */
+  /**
+   * When set, report `duplicate` if this idempotency key was already claimed (and nothing else).
+   * A transition's claim belongs to its user (`key`): the same id claimed for another user, or by
+   * the standalone `claim()`, is a different claim. Drivers keep it with the user's data (Redis and
+   * Memcached under the user's hash tag, SQLite in the session row), which is what lets begin and
+   * commit stay one round trip or one page.
+   */
   claimKey?: string;
   /** When set, take the user's lease (or report `busy` without changing anything). */
   lease?: { ttlMs: number };

@@ -33,6 +33,18 @@ export function coordinationCases(api: SuiteApi, test: Case): void {
       );
     });
 
+    test("a transition's claim belongs to its user, apart from standalone claims", async ({ store }) => {
+      const step = (s: { incr(key: 'retries'): number }) => void s.incr('retries');
+      const run = async (user: string, claim: string) =>
+        (await store.transition(user, step, { claim })).status;
+      equal(await run('cs1', 'wamid.S'), 'committed', 'first user');
+      equal(await run('cs2', 'wamid.S'), 'committed', 'the same id for another user');
+      equal(await run('cs1', 'wamid.S'), 'duplicate', 'the first user again');
+      equal(await store.claim('wamid.S', 60_000), true, 'a standalone claim of that id is its own');
+      equal(await store.claim('wamid.T', 60_000), true, 'a standalone claim first');
+      equal(await run('cs1', 'wamid.T'), 'committed', 'then a transition claiming the same id');
+    });
+
     test('a claim recorded by another worker after begin turns the commit into a conflict', async (c) => {
       const key = c.key('cl3');
       const first = await c.driver.begin({ key, now: Date.now(), claimKey: c.key('wamid.R') });

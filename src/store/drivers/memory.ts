@@ -72,6 +72,11 @@ export function memoryDriver(options: MemoryDriverOptions = {}): Driver & {
     sessions.set(key, row);
     return row;
   };
+  // A transition's claim belongs to its user, as in every driver (contract.ts), apart from
+  // standalone claims: two key spaces in one map, told apart by the first character, the user's
+  // length making the split of user and claim unambiguous.
+  const userClaim = (user: string, claim: string) => `u${user.length}:${user}${claim}`;
+  const standalone = (key: string) => `s${key}`;
   const claimed = (key: string, now: number) => {
     const until = claims.get(key);
     return until !== undefined && until > now;
@@ -101,7 +106,8 @@ export function memoryDriver(options: MemoryDriverOptions = {}): Driver & {
     outbox,
 
     async begin(req: BeginRequest): Promise<BeginResult> {
-      if (req.claimKey !== undefined && claimed(req.claimKey, req.now)) return { status: 'duplicate' };
+      if (req.claimKey !== undefined && claimed(userClaim(req.key, req.claimKey), req.now))
+        return { status: 'duplicate' };
       let lease: LeaseGrant | null = null;
       if (req.lease) {
         const busy = leaseBusy(req.key, req.now);
@@ -116,7 +122,7 @@ export function memoryDriver(options: MemoryDriverOptions = {}): Driver & {
         return { status: 'lease_lost' };
       const current = sessions.get(req.key);
       if ((current?.version ?? 0) !== req.expectVersion) return { status: 'conflict' };
-      if (req.claim && claimed(req.claim.key, req.now)) return { status: 'conflict' };
+      if (req.claim && claimed(userClaim(req.key, req.claim.key), req.now)) return { status: 'conflict' };
       let version = req.expectVersion;
       if (req.change) {
         if (req.change.kind !== 'blob') throw new TypeError('memory driver stores blobs');
@@ -125,7 +131,7 @@ export function memoryDriver(options: MemoryDriverOptions = {}): Driver & {
         sessions.set(req.key, { version, expiresAt: req.change.expiresAt, body: req.change.body });
         if (sessions.size > maxEntries) sessions.delete(sessions.keys().next().value as string);
       }
-      if (req.claim) putClaim(req.claim.key, req.now + req.claim.ttlMs);
+      if (req.claim) putClaim(userClaim(req.key, req.claim.key), req.now + req.claim.ttlMs);
       if (req.outbox?.length) outbox.insert(req.key, req.outbox, req.now);
       if (req.consume !== undefined) inbox.removeOne(req.key, req.consume);
       if (req.release) {
@@ -140,8 +146,8 @@ export function memoryDriver(options: MemoryDriverOptions = {}): Driver & {
     },
 
     async claim(key, ttlMs, now) {
-      if (claimed(key, now)) return false;
-      putClaim(key, now + ttlMs);
+      if (claimed(standalone(key), now)) return false;
+      putClaim(standalone(key), now + ttlMs);
       return true;
     },
 
