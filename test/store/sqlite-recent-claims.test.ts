@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { sqliteDriver } from '../../src/store/drivers/sqlite.js';
 import { claimId, userClaimDigest } from '../../src/store/drivers/sqlite-claims.js';
 import {
   RECENT_CLAIM_BYTES,
@@ -155,6 +156,26 @@ describe('sqlite: transition claims live with the session', () => {
     await store.close();
     expect(inspect(path, 'swept').table).toEqual([]);
     expect(inspect(path, 'cleared').table).toEqual([]);
+  });
+
+  it('a sweep empties both claim tables even when one fills a batch and the other does not', async () => {
+    const path = file();
+    const driver = sqliteDriver({ path, sweepBatch: 3 });
+    const now = Date.now();
+    for (const key of ['s1', 's2', 's3', 's4']) expect(await driver.claim(key, 1000, now)).toBe(true);
+    // Claims of users without a session row go straight to cs_user_claims.
+    for (const key of ['u1', 'u2'])
+      expect(
+        (await driver.commit({ key, now, expectVersion: 0, claim: { key: 'm', ttlMs: 1000 }, change: null }))
+          .status,
+      ).toBe('ok');
+    await driver.sweep?.(now + 2000);
+    await driver.close();
+    const db = new Database(path, { readonly: true });
+    const count = (table: string) =>
+      (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+    expect([count('cs_claim_ids'), count('cs_user_claims')]).toEqual([0, 0]);
+    db.close();
   });
 
   it('a file of the earlier layout gets the column, and its transition claims still count', async () => {

@@ -43,8 +43,8 @@ export interface SqliteClaims {
   userPut(user: string, claimKey: string, expiresAt: number): void;
   /** Moves every entry of a row's ring to the table, before the row is deleted (the sweep drops expired ones). */
   keep(user: string, ring: Buffer | null): void;
-  /** Deletes up to `batch` expired claims of each table; returns how many. */
-  sweep(now: number, batch: number): number;
+  /** Deletes up to `batch` expired claims of each table; true when either may hold more. */
+  sweep(now: number, batch: number): boolean;
 }
 
 export const CLAIMS_SCHEMA_SQL = `
@@ -156,7 +156,11 @@ export function sqliteClaims(db: Database.Database): SqliteClaims {
     keep(user, ring) {
       moveAll(user, recentLive(ring, 0));
     },
-    sweep: (now, batch) => sweep.run(now, batch).changes + userSweep.run(now, batch).changes,
+    sweep: (now, batch) => {
+      const standalone = sweep.run(now, batch).changes;
+      const users = userSweep.run(now, batch).changes;
+      return standalone === batch || users === batch;
+    },
   };
 }
 

@@ -357,7 +357,7 @@ export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
       }
       await guard(() =>
         turn.write(() => {
-          while (claims.sweep(now, sweepBatch) === sweepBatch);
+          while (claims.sweep(now, sweepBatch));
           q.sweepLeases.run(now);
         }),
       )();
