@@ -25,7 +25,7 @@ import {
  * them expires (`cs_meta` row `legacy_transition_claims_until`, set by the migration below).
  */
 export interface SqliteClaims {
-  /** The stored form of a standalone claim key (computed once per key and reused by get and put). */
+  /** The stored form of a standalone claim key: 16 bytes of its SHA-256 (the caller reuses it for `held` and `put`). */
   id(key: string): Buffer;
   /** True when `id` is claimed and its claim has not expired at `now`. */
   held(id: Buffer, now: number): boolean;
