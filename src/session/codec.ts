@@ -1,4 +1,4 @@
-import { Packr } from 'msgpackr';
+import { Packr, RESERVE_START_SPACE } from 'msgpackr';
 import { ChatstateError } from '../errors.js';
 
 /**
@@ -8,6 +8,11 @@ import { ChatstateError } from '../errors.js';
 export interface Codec {
   readonly name: CodecName;
   encode(value: unknown): Uint8Array;
+  /**
+   * The encoding of `value` after one free leading byte (the frame tag of a stored body: frame.ts).
+   * msgpack writes it in place, which saves a copy into a fresh array on every commit.
+   */
+  encodeAfterByte(value: unknown): Uint8Array;
   decode(bytes: Uint8Array): unknown;
 }
 
@@ -20,6 +25,8 @@ const packr = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSiz
 const msgpack: Codec = {
   name: 'msgpack',
   encode: (value) => packr.pack(value),
+  // The returned bytes are a view of msgpackr's buffer that later packs never overwrite.
+  encodeAfterByte: (value) => packr.pack(value, RESERVE_START_SPACE | 1),
   decode: (bytes) => packr.unpack(bytes),
 };
 
@@ -29,6 +36,12 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 const json: Codec = {
   name: 'json',
   encode: (value) => encoder.encode(JSON.stringify(value)),
+  encodeAfterByte(value) {
+    const text = encoder.encode(JSON.stringify(value));
+    const out = new Uint8Array(text.length + 1);
+    out.set(text, 1);
+    return out;
+  },
   decode: (bytes) => JSON.parse(decoder.decode(bytes)),
 };
 

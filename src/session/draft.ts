@@ -149,10 +149,13 @@ export class SessionDraft<V extends Vars = Vars> {
       throw new ChatstateError('INVALID_ARGUMENT', `incr("${key}", ${by}): the step must be an integer.`);
     }
     if (key === RETRIES_COUNTER) {
-      if ('retries' in this.#patch.set) this.#patch.set.retries = (this.#patch.set.retries ?? 0) + by;
-      else this.#patch.incr[RETRIES_COUNTER] = (this.#patch.incr[RETRIES_COUNTER] ?? 0) + by;
+      const patch = this.#patch;
+      if ('retries' in patch.set) patch.set.retries = (patch.set.retries ?? 0) + by;
+      else patch.incr[RETRIES_COUNTER] = (patch.incr[RETRIES_COUNTER] ?? 0) + by;
       this.#refresh();
-      return this.#view.retries;
+      // What applyPatch will make of it, without building the whole view for one number.
+      const from = patch.set.retries ?? (patch.reset ? 0 : this.#base.retries);
+      return from + (patch.incr[RETRIES_COUNTER] ?? 0);
     }
     const current = this.#view.vars[key];
     if (current !== undefined && typeof current !== 'number') {

@@ -16,9 +16,14 @@ export interface Frame {
 
 export function writeFrame(codec: CodecName, compressed: boolean, payload: Uint8Array): Uint8Array {
   const out = new Uint8Array(payload.length + 1);
-  out[0] = (codec === 'msgpack' ? TAG_MSGPACK : TAG_JSON) | (compressed ? FLAG_DEFLATE : 0);
   out.set(payload, 1);
-  return out;
+  return tagFrame(codec, compressed, out);
+}
+
+/** Writes the tag into the free first byte of `bytes` (Codec.encodeAfterByte) and returns them. */
+export function tagFrame(codec: CodecName, compressed: boolean, bytes: Uint8Array): Uint8Array {
+  bytes[0] = (codec === 'msgpack' ? TAG_MSGPACK : TAG_JSON) | (compressed ? FLAG_DEFLATE : 0);
+  return bytes;
 }
 
 /** Returns null for bytes no chatstate version wrote. */

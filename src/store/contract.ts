@@ -241,8 +241,13 @@ export interface Driver {
   readonly inbox?: InboxDriver;
   /** The reply outbox, when the store can commit replies atomically with the state. */
   readonly outbox?: OutboxDriver;
-  begin(request: BeginRequest): Promise<BeginResult>;
-  commit(request: CommitRequest): Promise<CommitResult>;
+  /**
+   * begin and commit may return their result itself instead of a promise (or throw instead of
+   * rejecting): a synchronous driver (SQLite) then runs a whole transition without an event-loop
+   * hop. Callers treat both forms alike (`await` accepts either).
+   */
+  begin(request: BeginRequest): BeginResult | Promise<BeginResult>;
+  commit(request: CommitRequest): CommitResult | Promise<CommitResult>;
   /** Loads without claim or lease (admin reads). */
   load(key: string, now: number): Promise<StoredRecord | null>;
   /** Claims an idempotency key once: true the first time within its TTL. */

@@ -7,12 +7,14 @@ export class KeyedQueue {
 
   run<T>(key: string, task: () => Promise<T>): Promise<T> {
     const previous = this.#tails.get(key);
+    // The next task starts once this one settles either way (`then(task, task)`), so the tail is
+    // the task's own promise: one reaction per task to forget the key when it goes idle.
     const result = previous ? previous.then(task, task) : task();
-    const tail = result.then(noop, noop);
-    this.#tails.set(key, tail);
-    tail.then(() => {
-      if (this.#tails.get(key) === tail) this.#tails.delete(key);
-    });
+    this.#tails.set(key, result);
+    const idle = () => {
+      if (this.#tails.get(key) === result) this.#tails.delete(key);
+    };
+    result.then(idle, idle);
     return result;
   }
 
@@ -22,8 +24,6 @@ export class KeyedQueue {
 
   /** Resolves when every task queued so far has settled. */
   async drain(): Promise<void> {
-    while (this.#tails.size > 0) await Promise.all(this.#tails.values());
+    while (this.#tails.size > 0) await Promise.allSettled(this.#tails.values());
   }
 }
-
-function noop(): void {}

@@ -1,6 +1,6 @@
 import { ChatstateError } from '../errors.js';
 import { extend } from '../extend.js';
-import { BodyEncoding } from '../session/body.js';
+import { BodyEncoding, type Encoded } from '../session/body.js';
 import { codecByName } from '../session/codec.js';
 import { SessionDraft } from '../session/draft.js';
 import { decodeFields, encodeFieldPatch } from '../session/fields.js';
@@ -8,9 +8,19 @@ import { migrate } from '../session/migrations.js';
 import { applyPatch, emptySession } from '../session/patch.js';
 import type { Session, SessionPatch, Vars } from '../session/types.js';
 import { WireShapeError } from '../session/wire.js';
-import type { BlobChange, ChangeEvent, Driver, FieldChange, StoredRecord } from './contract.js';
+import type {
+  BeginRequest,
+  BlobChange,
+  ChangeEvent,
+  CommitRequest,
+  CommitResult,
+  Driver,
+  FieldChange,
+  StoredRecord,
+} from './contract.js';
 import { instrument } from './instrument.js';
 import { KeyedQueue } from './keyed-queue.js';
+import { isPromise, type MaybePromise } from './maybe-promise.js';
 import { type ResolvedStoreOptions, resolveOptions, type StoreOptions } from './options.js';
 import { rawBytesOf } from './raw.js';
 import { StoreInbox } from './store-inbox.js';
@@ -167,26 +177,22 @@ export class SessionStore<V extends Vars = Vars> {
     const held = typeof options.lease === 'object' ? options.lease : null;
     const checkOnly = this.driver.capabilities.transitionLease === 'check';
     // What begin asks of the lease: take it, only check it (held by us or nobody), or ignore it.
-    const leaseRequest =
-      options.lease === false
-        ? {}
-        : checkOnly
-          ? { checkLease: held ? { heldToken: held.token } : {} }
-          : held
-            ? {}
-            : { lease: { ttlMs: o.leaseTtlMs } };
+    const checkLease =
+      options.lease !== false && checkOnly ? (held ? { heldToken: held.token } : {}) : undefined;
+    const takeLease = options.lease !== false && !checkOnly && !held ? { ttlMs: o.leaseTtlMs } : undefined;
     const commitCheck = options.lease !== false && checkOnly && !held;
     let waitedSince = 0;
     let attempt = 0;
     try {
       for (;;) {
         const now = o.clock();
-        const begun = await this.driver.begin({
-          key,
-          now,
-          ...(claimKey === undefined ? {} : { claimKey }),
-          ...leaseRequest,
-        });
+        // Optional fields are absent rather than undefined (drivers test them with `in` or `!== undefined`).
+        const request: BeginRequest = { key, now };
+        if (claimKey !== undefined) request.claimKey = claimKey;
+        if (checkLease) request.checkLease = checkLease;
+        if (takeLease) request.lease = takeLease;
+        let begun = this.driver.begin(request);
+        if (isPromise(begun)) begun = await begun;
         if (begun.status === 'duplicate') {
           o.observer?.transition?.('duplicate', performance.now() - started);
           return { status: 'duplicate' };
@@ -208,17 +214,11 @@ export class SessionStore<V extends Vars = Vars> {
         const lease = held
           ? { token: held.token, owned: false }
           : begun.lease && { token: begun.lease.token, owned: true };
-        const outcome = await this.#runAndCommit(
-          id,
-          key,
+        let outcome = this.#runAndCommit(
+          { id, key, now, lease, handler, options, claimKey, checkLease: commitCheck },
           begun.record,
-          lease,
-          now,
-          handler,
-          options,
-          claimKey,
-          commitCheck,
         );
+        if (isPromise(outcome)) outcome = await outcome;
         if (typeof outcome === 'object') {
           o.observer?.transition?.(outcome.status, performance.now() - started);
           return outcome;
@@ -247,72 +247,122 @@ export class SessionStore<V extends Vars = Vars> {
     }
   }
 
-  /** One handler run and commit, or why the commit was refused. */
-  async #runAndCommit<R>(
-    id: string,
-    key: string,
+  /**
+   * One handler run and commit, or why the commit was refused. Runs synchronously to the end when
+   * the driver, the codec and the handler do (SQLite, an uncompressed body, a handler that returns
+   * no promise): each step below goes on at once with a plain value and waits only for a promise.
+   */
+  #runAndCommit<R>(attempt: Attempt<V, R>, record: StoredRecord | null): MaybePromise<Outcome<V, R>> {
+    const owned = attempt.lease?.owned ? attempt.lease : null;
+    if (!owned) return this.#load(attempt, record);
+    return this.#holdingLease(attempt, owned.token, record);
+  }
+
+  /** A lease this attempt took in begin: kept extended while the handler runs, released if no commit does. */
+  async #holdingLease<R>(
+    attempt: Attempt<V, R>,
+    token: number,
     record: StoredRecord | null,
-    lease: { token: number; owned: boolean } | null,
-    now: number,
-    handler: TransitionHandler<V, R>,
-    options: TransitionOptions,
-    claimKey: string | undefined,
-    checkLease: boolean,
-  ): Promise<TransitionResult<V, R> | 'conflict' | 'lease_lost'> {
-    const o = this.options;
-    const held = typeof options.lease === 'object' ? options.lease : null;
-    const owned = lease?.owned ? lease : null;
-    const keeper = owned ? this.#keepLease(key, owned.token) : undefined;
-    let released = owned === null;
+  ): Promise<Outcome<V, R>> {
+    const keeper = this.#keepLease(attempt.key, token);
+    attempt.handlerDone = keeper.stop;
+    let released = false;
     try {
-      const loaded = await this.#decode(id, key, record, now);
-      const draft = new SessionDraft<V>(loaded.session, {
-        now,
-        ttlMs: options.ttlMs === undefined ? o.ttlMs : options.ttlMs,
-        historyLimit: o.historyLimit,
-        expired: loaded.expired,
-      });
-      const result = await handler(draft);
-      keeper?.stop();
-      const patch = draft.toPatch();
-      if (!patch && claimKey === undefined && lease === null) {
-        return {
-          status: 'unchanged',
-          session: loaded.session as Session<V>,
-          result,
-          replies: [],
-          consumed: false,
-          released: false,
-        };
-      }
-      const nextVersion = loaded.session.version + 1;
-      const replies: CommittedReply[] = draft.outbox.map((envelope, n) => ({
-        id: `${key}:${nextVersion}:${n}`,
-        userId: id,
-        envelope,
-        durable: this.driver.outbox !== undefined,
-      }));
-      const prepared = patch
-        ? await this.#prepare(loaded.session, draft.preview(), patch, loaded.migrated)
-        : null;
-      const consume =
-        options.consume !== undefined && this.driver.inbox?.removesOnCommit ? options.consume : undefined;
-      const releaseHeld = held !== null && options.release === true;
-      const committed = await this.driver.commit({
-        key,
-        now: o.clock(),
-        expectVersion: loaded.session.version,
-        ...(lease ? { leaseToken: lease.token, release: lease.owned || releaseHeld } : {}),
-        ...(consume === undefined ? {} : { consume }),
-        ...(checkLease ? { checkLease } : {}),
-        ...(replies.length && this.driver.outbox
-          ? { outbox: replies.map((r) => ({ id: r.id, payload: JSON.stringify(r.envelope) })) }
-          : {}),
-        ...(claimKey === undefined ? {} : { claim: { key: claimKey, ttlMs: o.claimTtlMs } }),
-        change: prepared?.change ?? null,
-      });
-      if (committed.status !== 'ok') return committed.status;
-      released = true;
+      const outcome = await this.#load(attempt, record);
+      // A commit that went through released the lease with it.
+      released = typeof outcome === 'object';
+      return outcome;
+    } finally {
+      keeper.stop();
+      if (!released) await this.driver.releaseLease(attempt.key, token).catch(() => false);
+    }
+  }
+
+  #load<R>(attempt: Attempt<V, R>, record: StoredRecord | null): MaybePromise<Outcome<V, R>> {
+    const loaded = this.#decode(attempt.id, attempt.key, record, attempt.now);
+    return isPromise(loaded)
+      ? loaded.then((value) => this.#runHandler(attempt, value))
+      : this.#runHandler(attempt, loaded);
+  }
+
+  #runHandler<R>(attempt: Attempt<V, R>, loaded: Loaded): MaybePromise<Outcome<V, R>> {
+    const o = this.options;
+    const draft = new SessionDraft<V>(loaded.session, {
+      now: attempt.now,
+      ttlMs: attempt.options.ttlMs === undefined ? o.ttlMs : attempt.options.ttlMs,
+      historyLimit: o.historyLimit,
+      expired: loaded.expired,
+    });
+    const result = attempt.handler(draft);
+    return isPromise(result)
+      ? result.then((value) => this.#prepareCommit(attempt, loaded, draft, value))
+      : this.#prepareCommit(attempt, loaded, draft, result);
+  }
+
+  #prepareCommit<R>(
+    attempt: Attempt<V, R>,
+    loaded: Loaded,
+    draft: SessionDraft<V>,
+    result: R,
+  ): MaybePromise<Outcome<V, R>> {
+    attempt.handlerDone?.();
+    const patch = draft.toPatch();
+    if (!patch && attempt.claimKey === undefined && attempt.lease === null) {
+      return {
+        status: 'unchanged',
+        session: loaded.session as Session<V>,
+        result,
+        replies: [],
+        consumed: false,
+        released: false,
+      };
+    }
+    const nextVersion = loaded.session.version + 1;
+    const durable = this.driver.outbox !== undefined;
+    const replies: CommittedReply[] = draft.outbox.map((envelope, n) => ({
+      id: `${attempt.key}:${nextVersion}:${n}`,
+      userId: attempt.id,
+      envelope,
+      durable,
+    }));
+    const prepared = patch ? this.#prepare(loaded.session, draft.preview(), patch, loaded.migrated) : null;
+    return isPromise(prepared)
+      ? prepared.then((value) => this.#commit(attempt, loaded, result, replies, value))
+      : this.#commit(attempt, loaded, result, replies, prepared);
+  }
+
+  #commit<R>(
+    attempt: Attempt<V, R>,
+    loaded: Loaded,
+    result: R,
+    replies: CommittedReply[],
+    prepared: Prepared | null,
+  ): MaybePromise<Outcome<V, R>> {
+    const o = this.options;
+    const { options, lease, claimKey } = attempt;
+    const held = typeof options.lease === 'object' ? options.lease : null;
+    const consume =
+      options.consume !== undefined && this.driver.inbox?.removesOnCommit ? options.consume : undefined;
+    const releaseHeld = held !== null && options.release === true;
+    // Built field by field: optional fields are absent rather than undefined (drivers test `in`).
+    const request: CommitRequest = {
+      key: attempt.key,
+      now: o.clock(),
+      expectVersion: loaded.session.version,
+      change: prepared?.change ?? null,
+    };
+    if (lease) {
+      request.leaseToken = lease.token;
+      request.release = lease.owned || releaseHeld;
+    }
+    if (consume !== undefined) request.consume = consume;
+    if (attempt.checkLease) request.checkLease = true;
+    if (replies.length && this.driver.outbox)
+      request.outbox = replies.map((r) => ({ id: r.id, payload: JSON.stringify(r.envelope) }));
+    if (claimKey !== undefined) request.claim = { key: claimKey, ttlMs: o.claimTtlMs };
+    const committed = this.driver.commit(request);
+    const settle = (done: CommitResult): Outcome<V, R> => {
+      if (done.status !== 'ok') return done.status;
       if (releaseHeld) this.#releasedInCommit.add(held);
       const effects: CommitEffects = { consumed: consume !== undefined, released: releaseHeld };
       if (!prepared)
@@ -323,37 +373,64 @@ export class SessionStore<V extends Vars = Vars> {
           replies: [],
           ...effects,
         };
+      // The stored version is the next one (applyPatch's), unless the driver says otherwise.
+      const session =
+        done.version === prepared.next.version
+          ? prepared.next
+          : extend(prepared.next, { version: done.version });
       return {
         status: 'committed',
-        session: extend(prepared.next, { version: committed.version }) as Session<V>,
+        session: session as Session<V>,
         result,
         replies,
         ...effects,
       };
-    } finally {
-      keeper?.stop();
-      if (!released && owned) await this.driver.releaseLease(key, owned.token).catch(() => false);
-    }
+    };
+    return isPromise(committed) ? committed.then(settle) : settle(committed);
   }
 
-  async #decode(id: string, key: string, record: StoredRecord | null, now: number) {
-    const fresh = emptySession(id, now, this.options.schemaVersion);
-    if (!record) return { session: fresh, expired: null, migrated: false };
-    let stored: Session;
+  /** The stored session (or a fresh one); a corrupt one is quarantined and replaced by a fresh one. */
+  #decode(id: string, key: string, record: StoredRecord | null, now: number): MaybePromise<Loaded> {
+    if (!record) return { session: this.#fresh(id, now), expired: null, migrated: false };
+    let stored: MaybePromise<Session>;
     try {
-      stored =
-        'body' in record ? await this.#body.decode(id, record) : decodeFields(id, record, this.#body.codec);
+      stored = 'body' in record ? this.#body.decode(id, record) : decodeFields(id, record, this.#body.codec);
     } catch (error) {
-      if (!(error instanceof WireShapeError)) throw error;
-      await this.#quarantine(id, key, record, error.message, now);
-      return { session: fresh, expired: null, migrated: false };
+      return this.#corrupt(error, id, key, record, now);
     }
+    return isPromise(stored)
+      ? stored.then(
+          (session) => this.#loaded(session, now),
+          (error) => this.#corrupt(error, id, key, record, now),
+        )
+      : this.#loaded(stored, now);
+  }
+
+  #fresh(id: string, now: number): Session {
+    return emptySession(id, now, this.options.schemaVersion);
+  }
+
+  #loaded(stored: Session, now: number): Loaded {
     if (stored.expiresAt !== null && stored.expiresAt <= now) {
       // Keep the stored version so the commit that replaces the expired session passes the version check.
-      return { session: { ...fresh, version: stored.version }, expired: stored, migrated: false };
+      const session = this.#fresh(stored.id, now);
+      session.version = stored.version;
+      return { session, expired: stored, migrated: false };
     }
     const session = migrate(stored, this.options.schemaVersion, this.options.migrations);
     return { session, expired: null, migrated: session !== stored };
+  }
+
+  async #corrupt(
+    error: unknown,
+    id: string,
+    key: string,
+    record: StoredRecord,
+    now: number,
+  ): Promise<Loaded> {
+    if (!(error instanceof WireShapeError)) throw error;
+    await this.#quarantine(id, key, record, error.message, now);
+    return { session: this.#fresh(id, now), expired: null, migrated: false };
   }
 
   async #quarantine(
@@ -368,20 +445,18 @@ export class SessionStore<V extends Vars = Vars> {
     for (const listener of this.#listeners) listener({ id, reason });
   }
 
-  async #prepare(
-    base: Session,
-    next: Session,
-    patch: SessionPatch,
-    migrated: boolean,
-  ): Promise<{ next: Session; change: BlobChange | FieldChange }> {
+  #prepare(base: Session, next: Session, patch: SessionPatch, migrated: boolean): MaybePromise<Prepared> {
     const cap = Math.min(
       this.options.maxBytes,
       this.driver.capabilities.maxValueBytes ?? Number.POSITIVE_INFINITY,
     );
     if (this.driver.capabilities.model === 'blob') {
-      const { body, size } = await this.#body.encode(next);
-      if (size > cap) tooLarge(base.id, size, cap);
-      return { next, change: { kind: 'blob', body, expiresAt: patch.expiresAt } };
+      const blob = ({ body, size }: Encoded): Prepared => {
+        if (size > cap) tooLarge(base.id, size, cap);
+        return { next, change: { kind: 'blob', body, expiresAt: patch.expiresAt } };
+      };
+      const encoded = this.#body.encode(next);
+      return isPromise(encoded) ? encoded.then(blob) : blob(encoded);
     }
     const size = this.#body.sizeOf(next);
     if (size > cap) tooLarge(base.id, size, cap);
@@ -569,6 +644,39 @@ export class SessionStore<V extends Vars = Vars> {
       );
     }
   }
+}
+
+/** One run of a transition's handler and commit (a conflict starts another). */
+interface Attempt<V extends Vars, R> {
+  id: string;
+  key: string;
+  now: number;
+  /** The lease the commit is fenced by: taken by begin (`owned`) or passed in by the caller. */
+  lease: { token: number; owned: boolean } | null;
+  handler: TransitionHandler<V, R>;
+  options: TransitionOptions;
+  claimKey: string | undefined;
+  /** The commit verifies that no other worker holds the lease (drivers that only check it). */
+  checkLease: boolean;
+  /** Called once the handler has returned (stops extending a lease begin took). */
+  handlerDone?: () => void;
+}
+
+/** What an attempt ended with: a result, or why its commit was refused. */
+type Outcome<V extends Vars, R> = TransitionResult<V, R> | 'conflict' | 'lease_lost';
+
+/** A session as loaded for a transition. */
+interface Loaded {
+  session: Session;
+  /** The stored session when it had expired (the transition starts from a fresh one). */
+  expired: Session | null;
+  /** A schema migration changed it on load. */
+  migrated: boolean;
+}
+
+interface Prepared {
+  next: Session;
+  change: BlobChange | FieldChange;
 }
 
 /** A patch that rewrites every field of `next` (after a schema migration). */

@@ -35,8 +35,8 @@ describe('sqlite turn transaction', () => {
   it('writes of one turn share one transaction and resolve only after its COMMIT', async () => {
     const { db, turn, committed, put, close } = setup();
     const settled: string[] = [];
-    const a = turn.write(put('a', 1)).then(() => settled.push('a'));
-    const b = turn.write(put('b', 2)).then(() => settled.push('b'));
+    const a = Promise.resolve(turn.write(put('a', 1))).then(() => settled.push('a'));
+    const b = Promise.resolve(turn.write(put('b', 2))).then(() => settled.push('b'));
     expect(db.inTransaction).toBe(true);
     await Promise.resolve();
     expect(settled).toEqual([]);
@@ -65,10 +65,32 @@ describe('sqlite turn transaction', () => {
     );
     const first = turn.write(put('a', 1), 'u1');
     expect(db.inTransaction).toBe(true);
+    expect(first).toBeInstanceOf(Promise);
+    // The write that commits returns its value itself; the one that waited resolves with the COMMIT.
     const second = turn.write(put('b', 2), 'u2');
+    expect(second).toBe(1);
     expect(db.inTransaction).toBe(false);
     expect(committed()).toHaveLength(2);
-    await Promise.all([first, second]);
+    await expect(first).resolves.toBe(1);
+    close();
+  });
+
+  it('a write that commits at once throws when its COMMIT fails, and the writes it carried reject', async () => {
+    const { db, turn, committed, put, close } = setup(`
+      CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER NOT NULL);
+      CREATE TABLE child (p TEXT REFERENCES t (k) DEFERRABLE INITIALLY DEFERRED);`);
+    db.pragma('foreign_keys = ON');
+    const orphan = db.prepare("INSERT INTO child (p) VALUES ('nobody')");
+    turn.open(
+      'u1',
+      () => null,
+      () => true,
+    );
+    const carried = turn.write(put('a', 1));
+    expect(() => turn.write(() => orphan.run(), 'u1')).toThrow(/FOREIGN KEY/);
+    await expect(carried).rejects.toThrow(/FOREIGN KEY/);
+    expect(db.inTransaction).toBe(false);
+    expect(committed()).toEqual([]);
     close();
   });
 

@@ -33,9 +33,10 @@ export interface SqliteTurn {
    * Runs `fn` inside this turn's transaction (opened if needed); resolves after its COMMIT. With
    * `unit`, closes that unit, committing at once when it was the last one open. `fn` receives the
    * unit's `note` from `open` when nothing else ran in this transaction since the unit opened (so
-   * what its `open` read still holds), else undefined.
+   * what its `open` read still holds), else undefined. When the COMMIT ran within this call, the
+   * value itself is returned (or the COMMIT's error thrown): no promise, no event-loop hop.
    */
-  write<T>(fn: (quiet?: unknown) => T, unit?: string): Promise<T>;
+  write<T>(fn: (quiet?: unknown) => T, unit?: string): T | Promise<T>;
   /**
    * Runs `fn` inside this turn's transaction (opened if needed) and opens the unit `unit`, unless
    * `opens(result)` says no commit will follow (a duplicate, a busy lease).
@@ -152,7 +153,7 @@ export function sqliteTurn(
   };
 
   return {
-    write<T>(fn: (quiet?: unknown) => T, unit?: string): Promise<T> {
+    write<T>(fn: (quiet?: unknown) => T, unit?: string): T | Promise<T> {
       const opened = unit === undefined ? undefined : units.get(unit);
       const quiet = opened !== undefined && opened.at === writes && open ? opened.note : undefined;
       let value: T;
@@ -161,11 +162,17 @@ export function sqliteTurn(
       } finally {
         if (unit !== undefined) units.delete(unit);
       }
-      const done = new Promise<T>((resolve, reject) => {
+      if (eager || (unit !== undefined && units.size === 0)) {
+        // Commits now, with every other write waiting in this turn's transaction.
+        let failure: { error: unknown } | undefined;
+        waiters.push({ resolve: noop, reject: (error) => (failure = { error }), value });
+        flush();
+        if (failure) throw failure.error;
+        return value;
+      }
+      return new Promise<T>((resolve, reject) => {
         waiters.push({ resolve: resolve as (value: unknown) => void, reject, value });
       });
-      if (eager || (unit !== undefined && units.size === 0)) flush();
-      return done;
     },
     open<T>(unit: string, fn: () => T, opens: (result: T) => boolean, note?: unknown): T {
       const value = run(fn);
@@ -191,6 +198,8 @@ export function sqliteTurn(
     },
   };
 }
+
+function noop(): void {}
 
 function collateral(reason: string): ChatstateError {
   return new ChatstateError(

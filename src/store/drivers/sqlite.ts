@@ -256,10 +256,23 @@ export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
   };
 
   let closed = false;
+  const closedError = () =>
+    new ChatstateError('STORE_CLOSED', 'the sqlite store is closed.', { component: 'sqlite' });
+  // begin and commit: the result itself when the work (and its COMMIT) ran within the call, so a
+  // transition on this synchronous driver takes no event-loop hop (contract.ts).
+  const guardNow = <A extends unknown[], R>(fn: (...args: A) => R) => {
+    return (...args: A): R => {
+      if (closed) throw closedError();
+      try {
+        return fn(...args);
+      } catch (error) {
+        throw wrapSqliteError(error, path);
+      }
+    };
+  };
   const guard = <A extends unknown[], R>(fn: (...args: A) => R) => {
     return async (...args: A): Promise<Awaited<R>> => {
-      if (closed)
-        throw new ChatstateError('STORE_CLOSED', 'the sqlite store is closed.', { component: 'sqlite' });
+      if (closed) throw closedError();
       try {
         // A returned promise (a write waiting for its turn's COMMIT) rejects with an already wrapped error.
         return fn(...args) as Awaited<R>;
@@ -303,7 +316,7 @@ export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
     },
     // begin runs inside the turn's transaction (without a lease it only reads): its commit usually
     // follows in the same turn, so a transition takes the write lock once (sqlite-turn.ts).
-    begin: guard((req: BeginRequest) => {
+    begin: guardNow((req: BeginRequest) => {
       const seen: Seen = { claimKey: undefined, lease: undefined, row: undefined };
       return turn.open(
         req.key,
@@ -312,7 +325,7 @@ export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
         seen,
       );
     }),
-    commit: guard((req: CommitRequest) =>
+    commit: guardNow((req: CommitRequest) =>
       turn.write((quiet) => commitBody(req, quiet as Seen | undefined), req.key),
     ),
     load: guard((key: string) => toRecord(q.sessionGet.get(key))),
