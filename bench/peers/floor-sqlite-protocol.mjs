@@ -3,9 +3,10 @@
 // SQLite driver runs per transition one at a time (src/store/drivers/sqlite.ts, mirrored here by
 // hand), passing the stored body back with one byte flipped, all in one BEGIN IMMEDIATE … COMMIT
 // (the driver's turn transaction, sqlite-turn.ts): session SELECT, claim check (8-byte digest of
-// the message id in the row's recent claims, then cs_user_claims: sqlite-claims.ts,
-// sqlite-recent-claims.ts), lease check; session UPDATE with the claim added to the row (version
-// check), and every fourth time per user the row's claims moved to cs_user_claims.
+// the message id in the row's recent claims, then cs_user_claims unless the row's filter rules it
+// out: sqlite-claims.ts, sqlite-recent-claims.ts), lease check; session UPDATE with the claim added
+// to the row (version check), and every fourth time per user the row's claims moved to
+// cs_user_claims (and the filter built from the table when the row needs it).
 // Checkpoints run inline here, as in SQLite's default.
 // chatstate SQLite minus this row = SessionStore + draft + codec + promises; this row minus
 // floor-sqlite = the price of the claim and the lease check.
@@ -18,7 +19,7 @@ import { CHATSTATE_OPTIONS, CLAIM_TTL_MS, SESSION_TTL_MS } from '../lib/workload
 const { userClaimDigest } = await import(
   new URL('../../dist/store/drivers/sqlite-claims.js', import.meta.url).href
 );
-const { recentAdd, recentHas } = await import(
+const { recentAdd, recentHas, tableMayHold, withTableClaims } = await import(
   new URL('../../dist/store/drivers/sqlite-recent-claims.js', import.meta.url).href
 );
 
@@ -41,6 +42,7 @@ export default {
     const q = {
       claimGet: db.prepare('SELECT e FROM cs_user_claims WHERE k = ? AND h = ?'),
       claimPut: db.prepare('INSERT OR REPLACE INTO cs_user_claims (k, h, e) VALUES (?, ?, ?)'),
+      claimsLive: db.prepare('SELECT h FROM cs_user_claims WHERE k = ? AND e > ?').pluck(),
       leaseGet: db.prepare('SELECT t, e FROM cs_leases WHERE k = ?'),
       sessionGet: db.prepare('SELECT v, e, d, c FROM cs_sessions WHERE k = ?'),
       sessionUpdate: db.prepare(
@@ -50,12 +52,18 @@ export default {
     const step = db.transaction((k, claimKey, now) => {
       const claim = userClaimDigest(claimKey);
       const row = q.sessionGet.get(k);
-      if (recentHas(row.c, claim, now) || (q.claimGet.get(k, claim)?.e ?? 0) > now)
+      if (
+        recentHas(row.c, claim, now) ||
+        (tableMayHold(row.c, claim) && (q.claimGet.get(k, claim)?.e ?? 0) > now)
+      )
         throw new Error('duplicate');
       if ((q.leaseGet.get(k)?.e ?? 0) > now) throw new Error('busy');
       row.d[row.d.length - 1] ^= 1;
       const added = recentAdd(row.c, claim, now + CLAIM_TTL_MS, now);
-      if (q.sessionUpdate.run(now + SESSION_TTL_MS, row.d, added.ring, k, row.v).changes === 0)
+      const column = added.rebuild
+        ? withTableClaims(added.column, [...q.claimsLive.all(k, now), ...added.moved.map((e) => e.digest)])
+        : added.column;
+      if (q.sessionUpdate.run(now + SESSION_TTL_MS, row.d, column, k, row.v).changes === 0)
         throw new Error('conflict');
       for (const entry of added.moved) q.claimPut.run(k, entry.digest, entry.expiresAt);
     });

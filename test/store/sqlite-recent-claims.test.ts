@@ -6,11 +6,16 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { sqliteDriver } from '../../src/store/drivers/sqlite.js';
 import { claimId, userClaimDigest } from '../../src/store/drivers/sqlite-claims.js';
 import {
+  FILTER_BYTES,
+  FILTER_MAX_LIVE,
+  FILTER_REBUILD_AT,
   RECENT_CLAIM_BYTES,
   RECENT_CLAIMS,
   recentAdd,
   recentHas,
   recentLive,
+  tableMayHold,
+  withTableClaims,
 } from '../../src/store/drivers/sqlite-recent-claims.js';
 import { openStore } from '../../src/store/open.js';
 import type { SessionStore } from '../../src/store/session-store.js';
@@ -47,7 +52,7 @@ describe('sqlite recent claims (pure)', () => {
     for (let i = 0; i < RECENT_CLAIMS; i++) {
       const next = recentAdd(ring, d(`m${i}`), 1000 + i, 0);
       expect(next.moved).toEqual([]);
-      ring = next.ring;
+      ring = next.column;
     }
     expect(ring?.length).toBe(RECENT_CLAIMS * RECENT_CLAIM_BYTES);
     expect(recentHas(ring, d('m2'), 500)).toBe(true);
@@ -56,14 +61,74 @@ describe('sqlite recent claims (pure)', () => {
     // At 1001, m0 and m1 have expired: dropped, not moved, and the ring has room again.
     const roomy = recentAdd(ring, d('late'), 5000, 1001);
     expect(roomy.moved).toEqual([]);
-    expect(recentLive(roomy.ring, 1001).map((e) => e.expiresAt)).toEqual([1002, 1003, 5000]);
+    expect(recentLive(roomy.column, 1001).map((e) => e.expiresAt)).toEqual([1002, 1003, 5000]);
     // Full of live entries: all of them move, the new ring holds the new claim alone.
     const full = recentAdd(ring, d('m4'), 2000, 0);
     expect(full.moved.map((e) => [e.digest.toString('hex'), e.expiresAt])).toEqual(
       [0, 1, 2, 3].map((i) => [hex(`m${i}`), 1000 + i]),
     );
-    expect(full.ring.length).toBe(RECENT_CLAIM_BYTES);
-    expect(recentHas(full.ring, d('m4'), 0)).toBe(true);
+    expect(full.column.length).toBe(RECENT_CLAIM_BYTES);
+    expect(recentHas(full.column, d('m4'), 0)).toBe(true);
+    // Nothing is known of the table yet: the caller must build the filter from it.
+    expect(full.rebuild).toBe(true);
+  });
+
+  it('the filter never rules out a claim in the table, rules out most others, and asks for a rebuild', () => {
+    const others = Array.from({ length: 2000 }, (_, i) => d(`other-${i}`));
+    const ruledOut = (column: Buffer) => others.filter((o) => !tableMayHold(column, o)).length;
+    let column: Buffer | null = null;
+    const inTable: Buffer[] = [];
+    let i = 0;
+    const add = () => {
+      const next = recentAdd(column, d(`m${i}`), 10_000, 0);
+      i++;
+      for (const entry of next.moved) inTable.push(entry.digest);
+      column = next.rebuild ? withTableClaims(next.column, inTable) : next.column;
+      return next;
+    };
+    // Rows of unknown table content (no column, or the even layout) rule nothing out.
+    expect(tableMayHold(null, d('x'))).toBe(true);
+    for (let k = 0; k <= RECENT_CLAIMS; k++) add();
+    expect(inTable).toHaveLength(RECENT_CLAIMS);
+    expect(column!.length).toBe(1 + RECENT_CLAIM_BYTES + 2 + FILTER_BYTES);
+    let rebuilt = 0;
+    while (inTable.length < 120) if (add().rebuild) rebuilt++;
+    expect(rebuilt).toBe(0);
+    for (const digest of inTable) expect(tableMayHold(column!, digest)).toBe(true);
+    // About 3% false positives at 120 claims (1,024 bits, 3 hashes).
+    expect(ruledOut(column!)).toBeGreaterThan(1850);
+    // The filter counts what it took in, and asks to be rebuilt past FILTER_REBUILD_AT.
+    while (inTable.length <= FILTER_REBUILD_AT) if (add().rebuild) rebuilt++;
+    expect(rebuilt).toBe(1);
+  });
+
+  it('an empty table rules everything out; too many live claims saturate the row', () => {
+    const ring = recentAdd(null, d('a'), 10, 0).column;
+    const empty = withTableClaims(ring, []);
+    expect(tableMayHold(empty, d('anything'))).toBe(false);
+    expect(recentHas(empty, d('a'), 0)).toBe(true);
+    const many = Array.from({ length: FILTER_MAX_LIVE + 1 }, (_, i) => d(`t${i}`));
+    const saturated = withTableClaims(ring, many);
+    expect(saturated.length).toBe(1 + RECENT_CLAIM_BYTES);
+    expect(tableMayHold(saturated, d('anything'))).toBe(true);
+    expect(recentHas(saturated, d('a'), 0)).toBe(true);
+    // A saturated row stays saturated, without asking for a rebuild, until it is recreated.
+    let column = saturated;
+    for (let i = 0; i < 2 * RECENT_CLAIMS; i++) {
+      const next = recentAdd(column, d(`s${i}`), 10, 0);
+      expect(next.rebuild).toBe(false);
+      column = next.column;
+    }
+    expect(tableMayHold(column, d('anything'))).toBe(true);
+    // An empty-table row that overflows gets a filter of its own, no table read needed.
+    let known = empty;
+    for (let i = 0; i < RECENT_CLAIMS; i++) {
+      const next = recentAdd(known, d(`k${i}`), 10, 0);
+      expect(next.rebuild).toBe(false);
+      known = next.column;
+    }
+    expect(tableMayHold(known, d('a'))).toBe(true);
+    expect(tableMayHold(known, d('k3'))).toBe(false);
   });
 
   it('digests are 8 bytes, stable, and distinct across 200,000 message ids of one shape', () => {
@@ -84,10 +149,14 @@ describe('sqlite recent claims (pure)', () => {
     for (const half of halves) expect(half.size).toBeGreaterThan(199_900);
   });
 
-  it('ignores a trailing partial entry', () => {
-    const ring = Buffer.concat([recentAdd(null, d('a'), 10, 0).ring, Buffer.from([1, 2, 3])]);
+  it('ignores a trailing partial entry, and reads a filter of the wrong size as no filter', () => {
+    const ring = Buffer.concat([recentAdd(null, d('a'), 10, 0).column, Buffer.from([1, 2])]);
     expect(recentLive(ring, 0)).toHaveLength(1);
     expect(recentHas(ring, d('a'), 0)).toBe(true);
+    const known = withTableClaims(recentAdd(null, d('a'), 10, 0).column, [d('t')]);
+    const cut = known.subarray(0, known.length - 2);
+    expect(recentHas(cut, d('a'), 0)).toBe(true);
+    expect(tableMayHold(cut, d('anything'))).toBe(true);
   });
 });
 
@@ -111,8 +180,64 @@ describe('sqlite: transition claims live with the session', () => {
     expect((await again.get('u1'))?.retries).toBe(RECENT_CLAIMS + 1);
     await again.close();
     seen = inspect(path, 'u1');
-    expect(seen.row?.c?.length).toBe(RECENT_CLAIM_BYTES);
+    // The overflow built the row's filter over the table (sqlite-recent-claims.ts).
+    expect(seen.row?.c?.length).toBe(1 + RECENT_CLAIM_BYTES + 2 + FILTER_BYTES);
     expect(seen.table).toEqual([0, 1, 2, 3].map((i) => hex(`m${i}`)).sort());
+  });
+
+  it("a returning user's claims from before the row stay duplicates once the row has a filter", async () => {
+    const path = file();
+    const store = await openStore(`sqlite:${path}`, { sweepIntervalMs: 0 });
+    const claims = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `m${from + i}`);
+    for (const claim of claims(0, 10)) await store.transition('u1', step, { claim });
+    // The clear command deletes the row; its claims move to the table and live on.
+    expect(await store.delete('u1')).toBe(true);
+    for (const claim of claims(10, 20))
+      expect((await store.transition('u1', step, { claim })).status).toBe('committed');
+    for (const claim of claims(0, 20))
+      expect((await store.transition('u1', step, { claim })).status).toBe('duplicate');
+    await store.close();
+    const { row, table } = inspect(path, 'u1');
+    // Ten claims in the new row: two overflows moved eight (the first read the table and built the
+    // filter over the old claims too), two remain in the ring; the table holds the other eighteen.
+    expect(row?.c?.length).toBe(1 + 2 * RECENT_CLAIM_BYTES + 2 + FILTER_BYTES);
+    expect(table).toHaveLength(18);
+  });
+
+  it('a row whose filter rules a claim out does not look the table up; an unknown row does', async () => {
+    const path = file();
+    const store = await openStore(`sqlite:${path}`, { sweepIntervalMs: 0 });
+    for (let i = 0; i <= RECENT_CLAIMS; i++) await store.transition('filtered', step, { claim: `m${i}` });
+    await store.transition('unknown', step, { claim: 'first' });
+    await store.close();
+    // A claim in the table that the row's filter never saw (no chatstate write makes one).
+    const planted = 'planted';
+    expect(tableMayHold(inspect(path, 'filtered').row?.c ?? null, userClaimDigest(planted))).toBe(false);
+    const db = new Database(path);
+    const plant = db.prepare('INSERT INTO cs_user_claims (k, h, e) VALUES (?, ?, ?)');
+    for (const user of ['filtered', 'unknown'])
+      plant.run(user, userClaimDigest(planted), Date.now() + 60_000);
+    db.close();
+    const again = await openStore(`sqlite:${path}`, { sweepIntervalMs: 0 });
+    expect((await again.transition('filtered', step, { claim: planted })).status).toBe('committed');
+    expect((await again.transition('unknown', step, { claim: planted })).status).toBe('duplicate');
+    await again.close();
+  });
+
+  it('a user with more live claims than a filter holds is looked up every time, and loses no claim', async () => {
+    const path = file();
+    const store = await openStore(`sqlite:${path}`, { sweepIntervalMs: 0 });
+    const total = FILTER_REBUILD_AT + 2 * RECENT_CLAIMS;
+    for (let i = 0; i < total; i++)
+      expect((await store.transition('busy', step, { claim: `m${i}` })).status).toBe('committed');
+    for (const i of [0, 1, FILTER_MAX_LIVE, total - 1])
+      expect((await store.transition('busy', step, { claim: `m${i}` })).status).toBe('duplicate');
+    await store.close();
+    const column = inspect(path, 'busy').row?.c;
+    // Rebuilt past FILTER_REBUILD_AT with over FILTER_MAX_LIVE live claims: saturated, no filter.
+    expect(column && column.length % 2).toBe(1);
+    expect((column?.[0] ?? 0) & 0x80).toBe(0x80);
+    expect(column?.length).toBeLessThan(1 + (RECENT_CLAIMS + 1) * RECENT_CLAIM_BYTES);
   });
 
   it('a claim without a change goes into the row and leaves the version alone', async () => {

@@ -7,6 +7,8 @@ import {
   recentAdd,
   recentHas,
   recentLive,
+  tableMayHold,
+  withTableClaims,
 } from './sqlite-recent-claims.js';
 
 /**
@@ -30,13 +32,16 @@ export interface SqliteClaims {
   /** True when `id` is claimed and its claim has not expired at `now`. */
   held(id: Buffer, now: number): boolean;
   put(id: Buffer, expiresAt: number): void;
-  /** True when `user` (a session key) has claimed `claimKey`: in its row's `ring`, in the table, or before the layout. */
-  userHeld(user: string, ring: Buffer | null, claimKey: string, now: number): boolean;
   /**
-   * A row's ring with `claimKey` recorded, and the entries it could not hold: write the ring, then
-   * `move` those (nothing is written here, so a refused commit leaves no trace).
+   * True when `user` (a session key) has claimed `claimKey`: in its row's claims `column`, in the
+   * table (looked up unless the column's filter rules it out), or before the layout.
    */
-  userAdd(ring: Buffer | null, claimKey: string, expiresAt: number, now: number): RecentAdd;
+  userHeld(user: string, column: Buffer | null, claimKey: string, now: number): boolean;
+  /**
+   * A row's claims column with `claimKey` recorded, and the ring entries it could not hold: write
+   * the column, then `move` those (nothing is written here, so a refused commit leaves no trace).
+   */
+  userAdd(user: string, column: Buffer | null, claimKey: string, expiresAt: number, now: number): RecentAdd;
   /** Records entries of `user`'s ring in the table. */
   move(user: string, entries: readonly ClaimEntry[]): void;
   /** Records a claim of a user without a session row (a transition that changed nothing). */
@@ -100,9 +105,13 @@ export function userClaimDigest(key: string): Buffer {
 export function sqliteClaims(db: Database.Database): SqliteClaims {
   const get = db.prepare<[Buffer], { e: number }>('SELECT e FROM cs_claim_ids WHERE h = ?');
   const put = db.prepare<[Buffer, number]>('INSERT OR REPLACE INTO cs_claim_ids (h, e) VALUES (?, ?)');
-  const userGet = db.prepare<[string, Buffer], { e: number }>(
-    'SELECT e FROM cs_user_claims WHERE k = ? AND h = ?',
-  );
+  const userGet = db
+    .prepare<[string, Buffer], number>('SELECT e FROM cs_user_claims WHERE k = ? AND h = ?')
+    .pluck();
+  // A user's live claims in the table, to build the filter of their row (sqlite-recent-claims.ts).
+  const userLive = db
+    .prepare<[string, number], Buffer>('SELECT h FROM cs_user_claims WHERE k = ? AND e > ?')
+    .pluck();
   const userPut = db.prepare<[string, Buffer, number]>(
     'INSERT OR REPLACE INTO cs_user_claims (k, h, e) VALUES (?, ?, ?)',
   );
@@ -142,13 +151,19 @@ export function sqliteClaims(db: Database.Database): SqliteClaims {
     put: (claim, expiresAt) => {
       put.run(claim, expiresAt);
     },
-    userHeld(user, ring, claimKey, now) {
+    userHeld(user, column, claimKey, now) {
       const d = digest(claimKey);
-      if (recentHas(ring, d, now)) return true;
-      if ((userGet.get(user, d)?.e ?? 0) > now) return true;
+      if (recentHas(column, d, now)) return true;
+      if (tableMayHold(column, d) && (userGet.get(user, d) ?? 0) > now) return true;
       return now < legacyUntil && held(claimId(claimKey), now);
     },
-    userAdd: (ring, claimKey, expiresAt, now) => recentAdd(ring, digest(claimKey), expiresAt, now),
+    userAdd(user, column, claimKey, expiresAt, now) {
+      const added = recentAdd(column, digest(claimKey), expiresAt, now);
+      if (!added.rebuild) return added;
+      const digests = userLive.all(user, now);
+      for (const entry of added.moved) digests.push(entry.digest);
+      return { ...added, column: withTableClaims(added.column, digests) };
+    },
     move: moveAll,
     userPut(user, claimKey, expiresAt) {
       userPut.run(user, digest(claimKey), expiresAt);

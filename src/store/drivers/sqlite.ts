@@ -194,16 +194,17 @@ export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
       claims.userHeld(req.key, current()?.c ?? null, claim.key, req.now)
     )
       return { status: 'conflict' };
-    const added = claim && claims.userAdd(current()?.c ?? null, claim.key, req.now + claim.ttlMs, req.now);
+    const added =
+      claim && claims.userAdd(req.key, current()?.c ?? null, claim.key, req.now + claim.ttlMs, req.now);
     let version = req.expectVersion;
     if (req.change) {
       if (req.change.kind !== 'blob') throw new TypeError('sqlite driver stores blobs');
       const { body, expiresAt } = req.change;
       const info =
         version === 0
-          ? q.sessionInsert.run(req.key, expiresAt, body, added ? added.ring : null)
+          ? q.sessionInsert.run(req.key, expiresAt, body, added ? added.column : null)
           : added
-            ? q.sessionUpdateClaims.run(expiresAt, body, added.ring, req.key, version)
+            ? q.sessionUpdateClaims.run(expiresAt, body, added.column, req.key, version)
             : q.sessionUpdate.run(expiresAt, body, req.key, version);
       if (info.changes === 0) return { status: 'conflict' };
       version += 1;
@@ -213,7 +214,7 @@ export function sqliteDriver(options: SqliteDriverOptions = {}): Driver {
       // A claim without a change: into the row's claims (its version stays), or the table when
       // the user has no row.
       if (claim && added) {
-        if (stored) q.claimsUpdate.run(added.ring, req.key, version);
+        if (stored) q.claimsUpdate.run(added.column, req.key, version);
         else claims.userPut(req.key, claim.key, req.now + claim.ttlMs);
       }
     }
