@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ChatstateError } from '../../src/errors.js';
 import { sqliteTurn } from '../../src/store/drivers/sqlite-turn.js';
+import { openStore } from '../../src/store/open.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'chatstate-turn-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -217,5 +218,28 @@ describe('sqlite turn transaction', () => {
     await turn.write((quiet) => seen.push(quiet), 'u3');
     expect(seen).toEqual(['note-1', undefined, undefined, 'note-4']);
     close();
+  });
+});
+
+describe('sqlite store: transitions and the turn transaction', () => {
+  /** WAL frames written so far (checkpoints inline, and none due below 1,000 frames). */
+  const walFrames = (path: string) => Math.max(0, (statSync(`${path}-wal`).size - 32) / (24 + 4096));
+
+  it('transitions started in one tick share one COMMIT; one alone commits within its call', async () => {
+    const path = join(dir, `store-${++n}.db`);
+    const store = await openStore(`sqlite:${path}?checkpoint=inline`, { sweepIntervalMs: 0 });
+    const users = Array.from({ length: 64 }, (_, i) => `u${i}`);
+    const step = (s: { incr(key: 'retries'): number }) => void s.incr('retries');
+    for (const user of users) await store.transition(user, step);
+    let before = walFrames(path);
+    await store.transition('u0', step);
+    // One COMMIT of its own: the session's page.
+    expect(walFrames(path) - before).toBe(1);
+    before = walFrames(path);
+    const results = await Promise.all(users.map((user) => store.transition(user, step)));
+    expect(results.every((r) => r.status === 'committed')).toBe(true);
+    // 64 sessions sit on a few pages: one COMMIT writes each of them once, 64 COMMITs would write 64 or more.
+    expect(walFrames(path) - before).toBeLessThan(16);
+    await store.close();
   });
 });
