@@ -30,6 +30,16 @@ function setup(schema = 'CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER NOT NULL)
   return { db, turn, committed, put, close, path };
 }
 
+/** A turn whose COMMIT fails: `orphan` inserts a row whose deferred foreign key COMMIT checks. */
+function setupFailingCommit() {
+  const parts = setup(`
+    CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER NOT NULL);
+    CREATE TABLE child (p TEXT REFERENCES t (k) DEFERRABLE INITIALLY DEFERRED);`);
+  parts.db.pragma('foreign_keys = ON');
+  const insert = parts.db.prepare("INSERT INTO child (p) VALUES ('nobody')");
+  return { ...parts, orphan: () => insert.run() };
+}
+
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('sqlite turn transaction', () => {
@@ -77,18 +87,14 @@ describe('sqlite turn transaction', () => {
   });
 
   it('a write that commits at once throws when its COMMIT fails, and the writes it carried reject', async () => {
-    const { db, turn, committed, put, close } = setup(`
-      CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER NOT NULL);
-      CREATE TABLE child (p TEXT REFERENCES t (k) DEFERRABLE INITIALLY DEFERRED);`);
-    db.pragma('foreign_keys = ON');
-    const orphan = db.prepare("INSERT INTO child (p) VALUES ('nobody')");
+    const { db, turn, committed, put, close, orphan } = setupFailingCommit();
     turn.open(
       'u1',
       () => null,
       () => true,
     );
     const carried = turn.write(put('a', 1));
-    expect(() => turn.write(() => orphan.run(), 'u1')).toThrow(/FOREIGN KEY/);
+    expect(() => turn.write(orphan, 'u1')).toThrow(/FOREIGN KEY/);
     await expect(carried).rejects.toThrow(/FOREIGN KEY/);
     expect(db.inTransaction).toBe(false);
     expect(committed()).toEqual([]);
@@ -148,13 +154,9 @@ describe('sqlite turn transaction', () => {
   });
 
   it('rejects every write of the turn when its COMMIT fails, and applies none', async () => {
-    const { db, turn, committed, put, close } = setup(`
-      CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER NOT NULL);
-      CREATE TABLE child (p TEXT REFERENCES t (k) DEFERRABLE INITIALLY DEFERRED);`);
-    db.pragma('foreign_keys = ON');
-    const orphan = db.prepare("INSERT INTO child (p) VALUES ('nobody')");
+    const { db, turn, committed, put, close, orphan } = setupFailingCommit();
     const a = turn.write(put('a', 1));
-    const b = turn.write(() => orphan.run());
+    const b = turn.write(orphan);
     await expect(a).rejects.toThrow(/FOREIGN KEY/);
     await expect(b).rejects.toThrow(/FOREIGN KEY/);
     expect(db.inTransaction).toBe(false);
