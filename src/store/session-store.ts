@@ -20,7 +20,7 @@ import type {
 } from './contract.js';
 import { instrument } from './instrument.js';
 import { KeyedQueue } from './keyed-queue.js';
-import { isPromise, type MaybePromise } from './maybe-promise.js';
+import { andThen, isPromise, type MaybePromise } from './maybe-promise.js';
 import { type ResolvedStoreOptions, resolveOptions, type StoreOptions } from './options.js';
 import { rawBytesOf } from './raw.js';
 import { StoreInbox } from './store-inbox.js';
@@ -78,7 +78,7 @@ export type TransitionResult<V extends Vars, R> =
   | ({ status: 'unchanged'; session: Session<V>; result: R; replies: CommittedReply[] } & CommitEffects)
   | { status: 'duplicate' };
 
-export type TransitionHandler<V extends Vars, R> = (draft: SessionDraft<V>) => R | Promise<R>;
+export type TransitionHandler<V extends Vars, R> = (draft: SessionDraft<V>) => R | PromiseLike<R>;
 
 export interface UserLease {
   id: string;
@@ -194,7 +194,7 @@ export class SessionStore<V extends Vars = Vars> {
         // Awaited even when the driver answered at once: this one microtask turn lets the other
         // transitions started in this tick begin too, so a driver that shares one transaction per
         // tick (SQLite: sqlite-turn.ts) commits them together instead of one COMMIT each. It is
-        // the only wait on a lone transition's path (about 0.1 us).
+        // the only wait on a lone transition's path.
         const begun = await this.driver.begin(request);
         if (begun.status === 'duplicate') {
           o.observer?.transition?.('duplicate', performance.now() - started);
@@ -282,10 +282,9 @@ export class SessionStore<V extends Vars = Vars> {
   }
 
   #load<R>(attempt: Attempt<V, R>, record: StoredRecord | null): MaybePromise<Outcome<V, R>> {
-    const loaded = this.#decode(attempt.id, attempt.key, record, attempt.now);
-    return isPromise(loaded)
-      ? loaded.then((value) => this.#runHandler(attempt, value))
-      : this.#runHandler(attempt, loaded);
+    return andThen(this.#decode(attempt.id, attempt.key, record, attempt.now), (loaded) =>
+      this.#runHandler(attempt, loaded),
+    );
   }
 
   #runHandler<R>(attempt: Attempt<V, R>, loaded: Loaded): MaybePromise<Outcome<V, R>> {
@@ -296,10 +295,7 @@ export class SessionStore<V extends Vars = Vars> {
       historyLimit: o.historyLimit,
       expired: loaded.expired,
     });
-    const result = attempt.handler(draft);
-    return isPromise(result)
-      ? result.then((value) => this.#prepareCommit(attempt, loaded, draft, value))
-      : this.#prepareCommit(attempt, loaded, draft, result);
+    return andThen(attempt.handler(draft), (result) => this.#prepareCommit(attempt, loaded, draft, result));
   }
 
   #prepareCommit<R>(
@@ -329,9 +325,7 @@ export class SessionStore<V extends Vars = Vars> {
       durable,
     }));
     const prepared = patch ? this.#prepare(loaded.session, draft.preview(), patch, loaded.migrated) : null;
-    return isPromise(prepared)
-      ? prepared.then((value) => this.#commit(attempt, loaded, result, replies, value))
-      : this.#commit(attempt, loaded, result, replies, prepared);
+    return andThen(prepared, (value) => this.#commit(attempt, loaded, result, replies, value));
   }
 
   #commit<R>(
@@ -389,7 +383,7 @@ export class SessionStore<V extends Vars = Vars> {
         ...effects,
       };
     };
-    return isPromise(committed) ? committed.then(settle) : settle(committed);
+    return andThen(committed, settle);
   }
 
   /** The stored session (or a fresh one); a corrupt one is quarantined and replaced by a fresh one. */
@@ -402,7 +396,7 @@ export class SessionStore<V extends Vars = Vars> {
       return this.#corrupt(error, id, key, record, now);
     }
     return isPromise(stored)
-      ? stored.then(
+      ? Promise.resolve(stored).then(
           (session) => this.#loaded(session, now),
           (error) => this.#corrupt(error, id, key, record, now),
         )
@@ -458,8 +452,7 @@ export class SessionStore<V extends Vars = Vars> {
         if (size > cap) tooLarge(base.id, size, cap);
         return { next, change: { kind: 'blob', body, expiresAt: patch.expiresAt } };
       };
-      const encoded = this.#body.encode(next);
-      return isPromise(encoded) ? encoded.then(blob) : blob(encoded);
+      return andThen(this.#body.encode(next), blob);
     }
     const size = this.#body.sizeOf(next);
     if (size > cap) tooLarge(base.id, size, cap);
