@@ -22,7 +22,8 @@ import {
  *
  * A transition's claim belongs to its user, as on Redis and Memcached (where it carries the user's
  * hash tag): it is recorded in the user's session row (sqlite-recent-claims.ts) and, once that row
- * holds RECENT_CLAIMS, moved to `cs_user_claims`, keyed by (user, 8-byte digest). Transition claims
+ * holds RECENT_CLAIMS, moved to `cs_user_claims`, keyed by (user, 8-byte digest), which a Bloom
+ * filter in the row keeps most messages from looking up. Transition claims
  * written before that layout sit in `cs_claim_ids`; they are checked there too until the last of
  * them expires (`cs_meta` row `legacy_transition_claims_until`, set by the migration below).
  */
@@ -42,12 +43,12 @@ export interface SqliteClaims {
    * the column, then `move` those (nothing is written here, so a refused commit leaves no trace).
    */
   userAdd(user: string, column: Buffer | null, claimKey: string, expiresAt: number, now: number): RecentAdd;
-  /** Records entries of `user`'s ring in the table. */
+  /** Records ring entries of `user` in the table. */
   move(user: string, entries: readonly ClaimEntry[]): void;
   /** Records a claim of a user without a session row (a transition that changed nothing). */
   userPut(user: string, claimKey: string, expiresAt: number): void;
-  /** Moves every entry of a row's ring to the table, before the row is deleted (the sweep drops expired ones). */
-  keep(user: string, ring: Buffer | null): void;
+  /** Moves every ring entry of a row's claims `column` to the table, before the row is deleted (the sweep drops expired ones). */
+  keep(user: string, column: Buffer | null): void;
   /** Deletes up to `batch` expired claims of each table; true when either may hold more. */
   sweep(now: number, batch: number): boolean;
 }
@@ -168,8 +169,8 @@ export function sqliteClaims(db: Database.Database): SqliteClaims {
     userPut(user, claimKey, expiresAt) {
       userPut.run(user, digest(claimKey), expiresAt);
     },
-    keep(user, ring) {
-      moveAll(user, recentLive(ring, 0));
+    keep(user, column) {
+      moveAll(user, recentLive(column, 0));
     },
     sweep: (now, batch) => {
       const standalone = sweep.run(now, batch).changes;

@@ -110,8 +110,9 @@ export function sqliteTurn(
     flush();
   };
 
-  function flush(): void {
-    if (!open) return;
+  /** Commits the open transaction; returns the error its waiters were rejected with, if it failed. */
+  function flush(): { error: unknown } | undefined {
+    if (!open) return undefined;
     open = false;
     units.clear();
     const batch = waiters;
@@ -123,10 +124,11 @@ export function sqliteTurn(
       if (db.inTransaction) rollback.run();
       const wrapped = wrapError(error);
       for (const w of batch) w.reject(wrapped);
-      return;
+      return { error: wrapped };
     }
     committed?.();
     for (const w of batch) w.resolve(w.value);
+    return undefined;
   }
 
   const member = {
@@ -164,10 +166,8 @@ export function sqliteTurn(
       }
       if (eager || (unit !== undefined && units.size === 0)) {
         // Commits now, with every other write waiting in this turn's transaction.
-        let failure: { error: unknown } | undefined;
-        waiters.push({ resolve: noop, reject: (error) => (failure = { error }), value });
-        flush();
-        if (failure) throw failure.error;
+        const failed = flush();
+        if (failed) throw failed.error;
         return value;
       }
       return new Promise<T>((resolve, reject) => {
@@ -198,8 +198,6 @@ export function sqliteTurn(
     },
   };
 }
-
-function noop(): void {}
 
 function collateral(reason: string): ChatstateError {
   return new ChatstateError(
