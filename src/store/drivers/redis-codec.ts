@@ -47,6 +47,12 @@ export function commitArgs(req: CommitRequest, o: CommitArgOptions): ScriptArg[]
   const counts = args.length;
   args.push('', String(del.length), '', 'v', version);
   let nSet = 1;
+  if (req.leaseToken !== undefined) {
+    // The writer's fencing token beside the version: together they identify this content for the
+    // read cache of whichever process holds it (redis-read-cache.ts).
+    args.push('w', String(req.leaseToken));
+    nSet++;
+  }
   for (const name in set) {
     args.push(name, buf(set[name] as string | Uint8Array));
     nSet++;
@@ -66,7 +72,9 @@ export function commitArgs(req: CommitRequest, o: CommitArgOptions): ScriptArg[]
 export type BeginReply =
   | { kind: 'duplicate' }
   | { kind: 'busy'; pttl: number }
-  | { kind: 'ok'; token: number; record: StoredFields | null };
+  | { kind: 'ok'; token: number; record: StoredFields | null }
+  /** The lease was taken and the stored session is still the copy the caller validated. */
+  | { kind: 'unchanged'; token: number };
 
 /**
  * Decodes begin.lua's reply. The session's expiresAt is the hash's expiry minus the grace the
@@ -79,6 +87,7 @@ export function decodeBegin(reply: unknown, graceMs: number): BeginReply {
   if (code === 1) return { kind: 'busy', pttl: Number(r[1]) };
   // A token is a decimal string (16 digits: exact as a number), no lease the integer 0.
   const token = typeof r[1] === 'number' ? r[1] : Number(text(r[1]));
+  if (code === 4) return { kind: 'unchanged', token };
   if (code === 2) {
     if (r.length === 2) return { kind: 'ok', token, record: null };
     const expiry = r[2] as number;

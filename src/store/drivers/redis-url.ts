@@ -10,11 +10,20 @@ export interface RedisTarget {
   password: string | undefined;
   /** Database index (single server only; a cluster has only database 0). */
   db: number;
-  /** Query-string options: `prefix`, `timeout`, `connectTimeout`, `grace`, `events`. */
+  /** Query-string options (KNOWN_PARAMS): `prefix`, `timeout`, `connectTimeout`, `grace`, `events`, … */
   params: URLSearchParams;
 }
 
-const KNOWN_PARAMS = new Set(['prefix', 'timeout', 'connectTimeout', 'grace', 'events', 'quarantineTtl']);
+const KNOWN_PARAMS = new Set([
+  'prefix',
+  'timeout',
+  'connectTimeout',
+  'grace',
+  'events',
+  'quarantineTtl',
+  'outboxRetention',
+  'cache',
+]);
 
 /**
  * Parses `redis://[user:pass@]host:port/db`, `rediss://…` (TLS) and

@@ -21,6 +21,7 @@ import { ChangeFeed } from './redis-events.js';
 import { redisInbox } from './redis-inbox.js';
 import { quarantineKey, sessionKeys, transitionClaimKey } from './redis-keys.js';
 import { OUTBOX_RETENTION_MS, OUTBOX_UNLIST_AFTER_MS, redisOutbox } from './redis-outbox.js';
+import { type CachedSession, RedisReadCache } from './redis-read-cache.js';
 import { PendingReleases } from './redis-release.js';
 import { scanSessions } from './redis-scan.js';
 import { LUA_SCRIPTS, loadScripts, type RedisClient, runScript, type ScriptArg } from './redis-scripts.js';
@@ -34,7 +35,8 @@ export interface RedisDriverOptions {
   /**
    * `redis://[user:password@]host:port/db`, `rediss://…` (TLS) or `redis+cluster://host:port,host:port`.
    * Query options: `prefix`, `timeout` (command timeout, ms), `connectTimeout` (ms), `grace` (ms),
-   * `events=0`, `quarantineTtl` (ms), `outboxRetention` (ms). Default `redis://127.0.0.1:6379`. Ignored when `client` is given.
+   * `events=0`, `quarantineTtl` (ms), `outboxRetention` (ms), `cache` (sessions). Default
+   * `redis://127.0.0.1:6379`. Ignored when `client` is given.
    */
   url?: string;
   /**
@@ -66,6 +68,12 @@ export interface RedisDriverOptions {
    * removes it from the outbox index (a commit lists its user just before it lands). Default 60,000 ms.
    */
   outboxUnlistAfterMs?: number;
+  /**
+   * How many users' sessions the process keeps after its own leased transitions, so that their
+   * next begin only asks Redis whether the copy is still current instead of reading it again
+   * (redis-read-cache.ts). Least recently used go first. Default 10,000; 0 turns the cache off.
+   */
+  cacheSessions?: number;
 }
 
 /** The Redis driver: the contract plus what operations and metrics need. */
@@ -79,6 +87,7 @@ export interface RedisDriver extends Driver {
 }
 
 const DAY = 86_400_000;
+const DEFAULT_CACHE_SESSIONS = 10_000;
 
 /** Opens (or adopts) a Redis or Redis Cluster connection and returns a `model: 'fields'` driver. */
 export async function redisDriver(options: RedisDriverOptions = {}): Promise<RedisDriver> {
@@ -102,6 +111,8 @@ export async function redisDriver(options: RedisDriverOptions = {}): Promise<Red
   const quarantineTtlMs = options.quarantineTtlMs ?? param('quarantineTtl', 30 * DAY);
   const events = options.events ?? target?.params.get('events') !== '0';
   const outboxRetentionMs = options.outboxRetentionMs ?? param('outboxRetention', OUTBOX_RETENTION_MS);
+  const cacheSessions = options.cacheSessions ?? param('cache', DEFAULT_CACHE_SESSIONS);
+  const cache = cacheSessions > 0 ? new RedisReadCache(cacheSessions) : null;
   const channel = events ? `${prefix}events` : '';
 
   let client: RedisClient;
@@ -189,11 +200,21 @@ export async function redisDriver(options: RedisDriverOptions = {}): Promise<Red
     const keys = [k.hash, k.history, k.lease];
     if (req.claimKey !== undefined) keys.push(transitionClaimKey(req.key, req.claimKey));
     const args = [req.claimKey === undefined ? '0' : '1', req.lease ? ms(req.lease.ttlMs) : '', '1'];
+    // Only a begin that takes the lease may use or fill the cache (redis-read-cache.ts).
+    const cached = req.lease && cache ? cache.validatable(req.key) : undefined;
+    if (cached) args.push(String(cached.record.version), cached.writer as string);
     const reply = decodeBegin(await call(name, LUA_SCRIPTS.begin, keys, args), graceMs);
     if (reply.kind === 'duplicate') return { status: 'duplicate' };
     if (reply.kind === 'busy') return { status: 'busy', leaseExpiresAt: req.now + Math.max(1, reply.pttl) };
     const lease =
       req.lease && reply.token > 0 ? { token: reply.token, expiresAt: req.now + req.lease.ttlMs } : null;
+    if (reply.kind === 'unchanged') {
+      // Only sent with a cached copy and a lease, so both are there.
+      const entry = cached as CachedSession;
+      (cache as RedisReadCache).confirmed(req.key, entry, reply.token);
+      return { status: 'ok', lease, record: entry.record };
+    }
+    if (lease && cache) cache.loaded(req.key, reply.record, reply.token);
     return { status: 'ok', lease, record: reply.record };
   };
 
@@ -220,8 +241,18 @@ export async function redisDriver(options: RedisDriverOptions = {}): Promise<Red
         }
       }
     }
-    const reply = (await call('commit', LUA_SCRIPTS.commit, keys, args)) as number[];
-    if (reply[0] === 0) return { status: 'ok', version: req.expectVersion + (req.change ? 1 : 0) };
+    let reply: number[];
+    try {
+      reply = (await call('commit', LUA_SCRIPTS.commit, keys, args)) as number[];
+    } catch (error) {
+      cache?.drop(req.key);
+      throw error;
+    }
+    if (reply[0] === 0) {
+      cache?.committed(req.key, req);
+      return { status: 'ok', version: req.expectVersion + (req.change ? 1 : 0) };
+    }
+    cache?.drop(req.key);
     return { status: reply[0] === 2 ? 'lease_lost' : 'conflict' };
   };
 
@@ -289,10 +320,12 @@ export async function redisDriver(options: RedisDriverOptions = {}): Promise<Red
       }
     }),
     delete: op('delete', async (key: string) => {
+      cache?.drop(key);
       const k = sessionKeys(key);
       return (await runScript(client, LUA_SCRIPTS.delete, [k.hash, k.history], [channel, key])) === 1;
     }),
     quarantine: op('quarantine', async (key: string, raw: Uint8Array, reason: string, now: number) => {
+      cache?.drop(key);
       const k = sessionKeys(key);
       const q = quarantineKey(key, now, randomBytes(4).toString('hex'));
       const bytes = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
@@ -317,6 +350,7 @@ export async function redisDriver(options: RedisDriverOptions = {}): Promise<Red
     async close() {
       if (closed) return;
       closed = true;
+      cache?.clear();
       releases.close();
       await feed.close();
       if (owned) await client.quit().catch(() => client.disconnect());

@@ -6,7 +6,10 @@
 -- ARGV[1]  '1': report a duplicate if KEYS[4] exists, '0': no claim check
 -- ARGV[2]  lease TTL in ms, '' to take no lease
 -- ARGV[3]  '1': load the session, '0': do not (acquireLease)
+-- ARGV[4]  optional, with a lease: the version of the copy the caller holds
+-- ARGV[5]  optional, with ARGV[4]: the fencing token that wrote that copy (field `w`)
 -- Reply: {0} duplicate | {1, lease PTTL} busy | {2, token (0: no lease)} no session |
+--        {4, token} the stored session is still the caller's copy (`v` and `w` both match) |
 --        (the token is a decimal string, 0 an integer)
 --        {2, token, the hash's expiry (ms since epoch, -1: none), HGETALL, LRANGE} a session |
 --        {3, token, hash type, {GET} or HGETALL or {}, history type} keys of another type
@@ -36,6 +39,16 @@ end
 
 if ARGV[3] ~= '1' then
   return {2, token}
+end
+
+-- The caller's cached copy is still current when the version and the token of its writer match
+-- (redis-read-cache.ts says why this pair identifies the content). Checked only under the lease
+-- just taken, so nothing can change it before this transition's commit.
+if #ARGV >= 5 and token ~= 0 then
+  local current = redis.pcall('HMGET', KEYS[1], 'v', 'w')
+  if current[1] == ARGV[4] and current[2] == ARGV[5] then
+    return {4, token}
+  end
 end
 
 -- Each read fails with WRONGTYPE on a key of another type: only then is the type looked up, and

@@ -1,0 +1,215 @@
+import type { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
+import { codecByName } from '../../src/session/codec.js';
+import type { SessionDraft } from '../../src/session/draft.js';
+import { decodeFields } from '../../src/session/fields.js';
+import type { StoredFields } from '../../src/store/contract.js';
+import { type RedisDriver, redisDriver } from '../../src/store/drivers/redis.js';
+import { RedisReadCache } from '../../src/store/drivers/redis-read-cache.js';
+import { redisStoresForFile } from './redis-setup.js';
+
+// The Redis driver's read cache (docs/redis.md, "Read cache"): a begin that takes the lease sends
+// the version and writer token of the copy it holds and reads nothing more when both still match.
+// Every case checks what the handler was given against what Redis holds, read by a store without
+// a cache, so a stale copy fails the case.
+let admin: Redis;
+let serverUrl: string;
+const { open } = redisStoresForFile((started) => {
+  admin = started.admin;
+  serverUrl = started.server.url;
+});
+
+const calls = async () => {
+  const info = await admin.info('commandstats');
+  const count = (cmd: string) => Number(new RegExp(`^cmdstat_${cmd}:calls=(\\d+)`, 'm').exec(info)?.[1] ?? 0);
+  return { hgetall: count('hgetall'), hmget: count('hmget'), lrange: count('lrange') };
+};
+
+/**
+ * What the handler of each transition was given, as begin returned it: the driver's record,
+ * decoded as the store decodes it, with its field names (the cache must mirror dead fields too).
+ */
+function watch(driver: RedisDriver) {
+  const seen: Array<ReturnType<typeof view>> = [];
+  const begin = driver.begin;
+  driver.begin = async (req) => {
+    const begun = await begin(req);
+    if (begun.status === 'ok') seen.push(view(req.key, begun.record as StoredFields | null));
+    return begun;
+  };
+  return seen;
+}
+
+function view(key: string, record: StoredFields | null) {
+  if (record === null) return null;
+  return { session: decodeFields(key, record, codec), names: Object.keys(record.fields).sort() };
+}
+
+/** What Redis holds for `id`, read by a driver without a cache. */
+async function stored(plain: RedisDriver, id: string) {
+  return view(`cs:${id}`, (await plain.load(`cs:${id}`, Date.now())) as StoredFields | null);
+}
+
+const codec = codecByName('msgpack');
+
+describe('redis read cache', () => {
+  it("a user's next begin validates the cached copy instead of reading the hash and history again", async () => {
+    const { driver, store } = await open();
+    const { driver: plain } = await open({ cacheSessions: 0 });
+    const seen = watch(driver);
+    await store.transition(
+      'u1',
+      (s) => void s.setFlow('f').goto('a').set('name', 'Ann').remember({ dir: 'in', text: 'hi' }),
+    );
+    const before = await calls();
+    for (let i = 0; i < 5; i++) {
+      const now = await stored(plain, 'u1');
+      const result = await store.transition(
+        'u1',
+        (s) => {
+          s.goto(`n${i}`).remember({ dir: 'in', text: `m${i}` });
+          s.incr('retries');
+        },
+        { claim: `wamid.${i}` },
+      );
+      expect(result.status).toBe('committed');
+      expect(seen.at(-1)).toEqual(now);
+    }
+    const after = await calls();
+    // The five loads by `plain` are HGETALL + LRANGE each; the cached store's five begins one HMGET each.
+    expect(after.hmget - before.hmget).toBe(5);
+    expect(after.hgetall - before.hgetall).toBe(5);
+    expect(after.lrange - before.lrange).toBe(5);
+  });
+
+  it('the copy carried forward by commits equals what Redis holds: deletes, resets, trims, TTLs, vars', async () => {
+    const { driver, store } = await open({}, { historyLimit: 3 });
+    const { driver: plain } = await open({ cacheSessions: 0 });
+    const seen = watch(driver);
+    const changes: Array<(s: SessionDraft) => void> = [
+      (s) =>
+        void s
+          .setFlow('onboarding')
+          .goto('ask')
+          .set('name', 'Ann')
+          .set('nested', { a: [1, 'x'] }),
+      (s) => void s.goto('email').remember({ dir: 'in', text: 'é ü 😀' }),
+      (s) => {
+        s.unset('nested');
+        s.incr('retries', 2);
+        s.incr('count');
+      },
+      (s) => void s.remember({ dir: 'out', text: 'a' }).remember({ dir: 'in', text: 'b' }),
+      (s) => void s.remember({ dir: 'in', text: 'c' }).setTtl(null),
+      (s) => void s.goto(null).setFlow(null).set('n', 1.5),
+      (s) => {
+        s.incr('n', 1);
+        s.setTtl(3_600_000);
+      },
+      (s) => void s.clear(),
+      (s) => void s.set('after', true).remember({ dir: 'in', text: 'again' }),
+      () => {},
+    ];
+    for (const [i, change] of changes.entries()) {
+      const now = await stored(plain, 'u2');
+      await store.transition('u2', change, { claim: `wamid.${i}` });
+      expect(seen.at(-1), `before change ${i}`).toEqual(now);
+    }
+    const now = await stored(plain, 'u2');
+    await store.transition('u2', () => {});
+    expect(seen.at(-1)).toEqual(now);
+    expect(now?.session.version).toBe(9); // the last two changed nothing
+  });
+
+  it('sees every change another process made: leased, lease-less, deleted and recreated in the same millisecond', async () => {
+    const now = Date.now();
+    const clock = () => now; // both processes write the same createdAt / updatedAt
+    const { driver, store: a } = await open({}, { clock });
+    const { store: b } = await open({}, { clock });
+    const { driver: plain } = await open({ cacheSessions: 0 });
+    const seen = watch(driver);
+    const check = async (label: string) => {
+      const now = await stored(plain, 'u3');
+      await a.transition('u3', () => {});
+      expect(seen.at(-1), label).toEqual(now);
+    };
+    await a.transition('u3', (s) => void s.set('who', 'a'));
+    await b.transition('u3', (s) => void s.set('who', 'b'));
+    await check('after a leased write by another process');
+    await b.transition('u3', (s) => void s.set('who', 'b, no lease'), { lease: false });
+    await check('after a lease-less write');
+    // Same version (1), same createdAt: only the writer token tells the two lives apart.
+    await a.delete('u3');
+    await a.transition('u3', (s) => void s.set('life', 1));
+    await b.delete('u3');
+    await b.transition('u3', (s) => void s.set('life', 2));
+    expect((await stored(plain, 'u3'))?.session).toMatchObject({ version: 1, vars: { life: 2 } });
+    await check('after a delete and a leased re-creation at the same version');
+    await b.delete('u3');
+    await b.transition('u3', (s) => void s.set('life', 3), { lease: false });
+    await check('after a delete and a lease-less re-creation');
+  });
+
+  it("a write behind chatstate's back is seen when it moves the version (and only then: cache=0 for that)", async () => {
+    const { driver, store } = await open();
+    const { driver: plainDriver, store: plain } = await open({ cacheSessions: 0 });
+    const seen = watch(driver);
+    const seenPlain = watch(plainDriver);
+    await store.transition('u4', (s) => void s.set('a', 1));
+    await admin.hset('{cs:u4}', 'x:a', '2');
+    await store.transition('u4', () => {});
+    expect(seen.at(-1)?.session.vars).toEqual({ a: 1 });
+    await plain.transition('u4', () => {});
+    expect(seenPlain.at(-1)?.session.vars).toEqual({ a: 2 });
+    await admin.hset('{cs:u4}', 'x:a', '3');
+    await admin.hincrby('{cs:u4}', 'v', 1);
+    await store.transition('u4', () => {});
+    expect(seen.at(-1)?.session.vars).toEqual({ a: 3 });
+  });
+
+  it('keeps at most cacheSessions users, least recently used out first; ?cache= sets it', async () => {
+    const { store } = await open({ cacheSessions: 2 });
+    for (const id of ['x1', 'x2', 'x3']) await store.transition(id, (s) => void s.set('id', id));
+    const before = await calls();
+    await store.transition('x2', () => {});
+    await store.transition('x3', () => {});
+    await store.transition('x1', () => {}); // evicted by x3: read in full
+    const after = await calls();
+    expect([after.hmget - before.hmget, after.hgetall - before.hgetall]).toEqual([2, 1]);
+
+    const { store: off } = await open({ url: `${serverUrl}?cache=0` });
+    await off.transition('x1', () => {});
+    const offBefore = await calls();
+    await off.transition('x1', () => {});
+    expect((await calls()).hgetall - offBefore.hgetall).toBe(1);
+    await expect(redisDriver({ url: `${serverUrl}?cache=-1` })).rejects.toMatchObject({
+      code: 'STORE_URL_INVALID',
+    });
+  });
+
+  it('entries are dropped on a refused commit and copy bytes out of the socket buffer', () => {
+    const cache = new RedisReadCache(10);
+    const shared = Buffer.from('xx"v"yy');
+    const record = {
+      version: 3,
+      expiresAt: null,
+      fields: { v: '3', w: '7', 'x:k': shared.subarray(2, 5) },
+      history: [shared.subarray(0, 2)],
+    };
+    cache.loaded('k', record, 9);
+    shared.fill(0);
+    const entry = cache.validatable('k');
+    expect(entry?.record).toEqual({
+      version: 3,
+      expiresAt: null,
+      fields: { v: '3', w: '7', 'x:k': '"v"' },
+      history: [Buffer.from('xx')],
+    });
+    // A commit under another lease than the one begin took does not carry the entry forward.
+    cache.committed('k', { key: 'k', now: 0, expectVersion: 3, leaseToken: 8, change: null });
+    expect(cache.validatable('k')).toBeUndefined();
+    // Bytes that are not UTF-8 are left to the store to report as corrupt, and not cached.
+    cache.loaded('bad', { version: 1, expiresAt: null, fields: { v: '1', n: Buffer.from([0xff]) } }, 1);
+    expect(cache.size).toBe(0);
+  });
+});
