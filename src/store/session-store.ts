@@ -20,6 +20,7 @@ import type {
 } from './contract.js';
 import { instrument } from './instrument.js';
 import { KeyedQueue } from './keyed-queue.js';
+import { LeaseKeeper } from './lease-keeper.js';
 import { andThen, isPromise, type MaybePromise } from './maybe-promise.js';
 import { type ResolvedStoreOptions, resolveOptions, type StoreOptions } from './options.js';
 import { rawBytesOf } from './raw.js';
@@ -102,6 +103,8 @@ export class SessionStore<V extends Vars = Vars> {
   readonly #listeners = new Set<(event: StoreEvents['corrupt']) => void>();
   /** Leases released by a commit (`TransitionOptions.release`): withLease must not release them again. */
   readonly #releasedInCommit = new WeakSet<UserLease>();
+  /** Extends every lease this store holds while its work runs (one timer for all of them). */
+  readonly #leaseKeeper: LeaseKeeper;
   #sweeper: ReturnType<typeof setInterval> | undefined;
   #closed = false;
 
@@ -115,6 +118,9 @@ export class SessionStore<V extends Vars = Vars> {
     if (o.ttlMs !== null && !(o.ttlMs > 0)) invalid('ttlMs must be > 0 or null');
     if (!(o.maxAttempts >= 1)) invalid('maxAttempts must be >= 1');
     this.#body = new BodyEncoding(codecByName(o.codec), o.compressAbove);
+    this.#leaseKeeper = new LeaseKeeper(Math.max(10, Math.floor(o.leaseTtlMs / 3)), (key, token) => {
+      this.driver.extendLease(key, token, o.leaseTtlMs, o.clock()).catch(() => false);
+    });
     if (!driver.capabilities.nativeTtl && driver.sweep && o.sweepIntervalMs > 0) {
       this.#sweeper = setInterval(() => {
         this.sweep().catch(() => {});
@@ -267,7 +273,7 @@ export class SessionStore<V extends Vars = Vars> {
     token: number,
     record: StoredRecord | null,
   ): Promise<Outcome<V, R>> {
-    const keeper = this.#keepLease(attempt.key, token);
+    const keeper = this.#leaseKeeper.hold(attempt.key, token);
     attempt.handlerDone = keeper.stop;
     let released = false;
     try {
@@ -462,15 +468,6 @@ export class SessionStore<V extends Vars = Vars> {
     return { next, change: { kind: 'fields', patch: encoded, expiresAt: patch.expiresAt } };
   }
 
-  #keepLease(key: string, token: number) {
-    const every = Math.max(10, Math.floor(this.options.leaseTtlMs / 3));
-    const timer = setInterval(() => {
-      this.driver.extendLease(key, token, this.options.leaseTtlMs, this.options.clock()).catch(() => false);
-    }, every);
-    unrefTimer(timer);
-    return { stop: () => clearInterval(timer) };
-  }
-
   async #waitForLease(id: string, since: number, leaseExpiresAt: number): Promise<void> {
     const now = this.options.clock();
     if (now - since >= this.options.leaseWaitMs) {
@@ -557,7 +554,7 @@ export class SessionStore<V extends Vars = Vars> {
       if (grant) {
         const waited = this.options.clock() - since;
         if (waited > 0) this.options.observer?.leaseWait?.(waited);
-        const keeper = this.#keepLease(key, grant.token);
+        const keeper = this.#leaseKeeper.hold(key, grant.token);
         const lease: UserLease = { id, ...grant };
         try {
           return await fn(lease);
@@ -626,6 +623,7 @@ export class SessionStore<V extends Vars = Vars> {
     this.#closed = true;
     if (this.#sweeper) clearInterval(this.#sweeper);
     await this.#queue.drain();
+    this.#leaseKeeper.close();
     await this.driver.close();
   }
 

@@ -171,6 +171,21 @@ describe('redis driver failures', () => {
     expect((error as { code?: string }).code).toBe('STORE_TIMEOUT');
     expect(Date.now() - started).toBeGreaterThanOrEqual(250);
     expect(Date.now() - started).toBeLessThan(900);
+    // Several in flight, sent 100 ms apart: each times out on its own deadline (one shared timer).
+    const times: number[] = [];
+    const again = Date.now();
+    const later = [0, 100, 200].map(async (delay) => {
+      await sleep(delay);
+      const code = await store.get('b').then(
+        () => 'answered',
+        (e: { code?: string }) => e.code,
+      );
+      times.push(Date.now() - again - delay);
+      return code;
+    });
+    expect(await Promise.all(later)).toEqual(['STORE_TIMEOUT', 'STORE_TIMEOUT', 'STORE_TIMEOUT']);
+    for (const t of times) expect(t).toBeGreaterThanOrEqual(250);
+    for (const t of times) expect(t).toBeLessThan(600);
     await blocked;
     expect((await store.get('b'))?.vars).toEqual({ a: 1 });
   });

@@ -1,5 +1,6 @@
 import { type Cluster, Command, type Redis } from 'ioredis';
 import { LUA_SCRIPTS, type LuaScript } from '../lua/generated/scripts.js';
+import { setDeadline } from './redis-deadlines.js';
 
 export type RedisClient = Redis | Cluster;
 export type ScriptArg = string | Buffer;
@@ -46,6 +47,14 @@ export class EvalSha extends Command {
 
   override toWritable(): string | Buffer {
     return this.#request;
+  }
+
+  #timed = false;
+  /** ioredis calls this with the client's commandTimeout: one shared timer instead of one per command (redis-deadlines.ts). */
+  override setTimeout(ms: number): void {
+    if (this.#timed) return;
+    this.#timed = true;
+    setDeadline(this, ms);
   }
 }
 
