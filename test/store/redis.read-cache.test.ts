@@ -76,8 +76,9 @@ describe('redis read cache', () => {
       expect(seen.at(-1)).toEqual(now);
     }
     const after = await calls();
-    // The five loads by `plain` are HGETALL + LRANGE each; the cached store's five begins one HMGET each.
-    expect(after.hmget - before.hmget).toBe(5);
+    // The five loads by `plain` are HGETALL + LRANGE each; the cached store's five begins one HMGET
+    // each (v w), beside the HMGET of each commit's version and writer check.
+    expect(after.hmget - before.hmget).toBe(10);
     expect(after.hgetall - before.hgetall).toBe(5);
     expect(after.lrange - before.lrange).toBe(5);
   });
@@ -150,6 +151,28 @@ describe('redis read cache', () => {
     await check('after a delete and a lease-less re-creation');
   });
 
+  it('a session deleted and rewritten to the same version by a writer without a lease while a transition runs: its commit is refused and rerun on the new session', async () => {
+    const { driver, store: a } = await open();
+    const { store: b } = await open();
+    const { driver: plain } = await open({ cacheSessions: 0 });
+    const seen = watch(driver);
+    await a.transition('u5', (s) => void s.set('life', 1));
+    let runs = 0;
+    const result = await a.transition('u5', async (s) => {
+      if (++runs === 1) {
+        await b.delete('u5');
+        await b.transition('u5', (t) => void t.set('life', 2), { lease: false });
+      }
+      s.set('seen', s.vars.life as number);
+    });
+    expect(runs).toBe(2);
+    expect(result.status === 'committed' && result.session.vars).toEqual({ life: 2, seen: 2 });
+    const now = await stored(plain, 'u5');
+    expect(now?.session.vars).toEqual({ life: 2, seen: 2 });
+    await a.transition('u5', () => {});
+    expect(seen.at(-1)).toEqual(now);
+  });
+
   it("a write behind chatstate's back is seen when it moves the version (and only then: cache=0 for that)", async () => {
     const { driver, store } = await open();
     const { driver: plainDriver, store: plain } = await open({ cacheSessions: 0 });
@@ -175,7 +198,8 @@ describe('redis read cache', () => {
     await store.transition('x3', () => {});
     await store.transition('x1', () => {}); // evicted by x3: read in full
     const after = await calls();
-    expect([after.hmget - before.hmget, after.hgetall - before.hgetall]).toEqual([2, 1]);
+    // Three commits (one HMGET each), two validated begins (one each), one begin that reads everything.
+    expect([after.hmget - before.hmget, after.hgetall - before.hgetall]).toEqual([5, 1]);
 
     const { store: off } = await open({ url: `${serverUrl}?cache=0` });
     await off.transition('x1', () => {});
@@ -206,8 +230,15 @@ describe('redis read cache', () => {
       history: [Buffer.from('xx')],
     });
     // A commit under another lease than the one begin took does not carry the entry forward.
-    cache.committed('k', { key: 'k', now: 0, expectVersion: 3, leaseToken: 8, change: null });
+    expect(
+      cache.forCommit('k', { key: 'k', now: 0, expectVersion: 3, leaseToken: 8, change: null }),
+    ).toBeUndefined();
     expect(cache.validatable('k')).toBeUndefined();
+    // Nor does one whose copy has no writer token the script could check.
+    cache.loaded('n', { version: 2, expiresAt: null, fields: { v: '2' } }, 5);
+    expect(
+      cache.forCommit('n', { key: 'n', now: 0, expectVersion: 2, leaseToken: 5, change: null }),
+    ).toBeUndefined();
     // Bytes that are not UTF-8 are left to the store to report as corrupt, and not cached.
     cache.loaded('bad', { version: 1, expiresAt: null, fields: { v: '1', n: Buffer.from([0xff]) } }, 1);
     expect(cache.size).toBe(0);

@@ -20,8 +20,11 @@ export interface CommitArgOptions {
 const NO_CHANGE = ['', '0', '', '0', '0'];
 const NO_PATCH = ['0', '0', '0'];
 
-/** ARGV of commit.lua (its header documents every position). */
-export function commitArgs(req: CommitRequest, o: CommitArgOptions): ScriptArg[] {
+/**
+ * ARGV of commit.lua (its header documents every position). `writer`: the `w` the caller's copy
+ * carries, checked by the script ('' for no check).
+ */
+export function commitArgs(req: CommitRequest, o: CommitArgOptions, writer = ''): ScriptArg[] {
   const change = req.change;
   const head: ScriptArg[] = [
     String(req.expectVersion),
@@ -29,7 +32,7 @@ export function commitArgs(req: CommitRequest, o: CommitArgOptions): ScriptArg[]
     req.release ? '1' : '0',
     req.claim ? String(Math.max(1, Math.ceil(req.claim.ttlMs))) : '',
   ];
-  if (!change) return head.concat(NO_CHANGE, o.channel, '', NO_PATCH);
+  if (!change) return head.concat(NO_CHANGE, o.channel, '', NO_PATCH, '');
   if (change.kind !== 'fields') throw new TypeError('the redis driver stores fields, not blobs');
   const { set, del, incr, push, reset, historyLimit } = change.patch;
   const version = String(req.expectVersion + 1);
@@ -45,7 +48,7 @@ export function commitArgs(req: CommitRequest, o: CommitArgOptions): ScriptArg[]
     o.channel === '' ? '' : `{"key":${JSON.stringify(req.key)},"version":`,
   );
   const counts = args.length;
-  args.push('', String(del.length), '', 'v', version);
+  args.push('', String(del.length), '', writer, 'v', version);
   let nSet = 1;
   if (req.leaseToken !== undefined) {
     // The writer's fencing token beside the version: together they identify this content for the

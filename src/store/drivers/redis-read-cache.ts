@@ -20,8 +20,10 @@ import type { CommitRequest, StoredFields } from '../contract.js';
  *
  * That argument needs the cached copy to have been read or written while this process held the
  * user's lease: entries are only made by a begin that took the lease, and only carried forward
- * by that transition's own commit. Anything else (a conflict, a lost lease, a timeout, a commit
- * without a lease) drops the entry. Writes made to the hash behind chatstate's back, without
+ * by that transition's own commit, which commit.lua refuses unless the stored `w` is still the
+ * copy's (the version alone would not see a session deleted and written again up to the same
+ * version by a writer that ignores leases). Anything else (a conflict, a lost lease, a timeout, a
+ * commit without a lease) drops the entry. Writes made to the hash behind chatstate's back, without
  * moving `v`, are not seen (set `cache=0` for that).
  */
 export interface CachedSession {
@@ -83,20 +85,29 @@ export class RedisReadCache {
   }
 
   /**
-   * The commit went through: apply it to the entry exactly as commit.lua applied it to the hash,
-   * when the entry is the copy this transition began with; otherwise forget the user.
+   * The entry this commit may carry forward: the copy its own transition began with (armed by the
+   * lease this commit holds, at the version it expects) whose writer token commit.lua can check,
+   * or no session at all. Any other entry of the user is dropped.
    */
-  committed(key: string, req: CommitRequest): void {
+  forCommit(key: string, req: CommitRequest): CachedSession | undefined {
     const entry = this.#entries.get(key);
     if (
-      entry === undefined ||
-      req.leaseToken === undefined ||
-      entry.armedBy !== req.leaseToken ||
-      entry.record.version !== req.expectVersion
-    ) {
-      this.#entries.delete(key);
-      return;
-    }
+      entry !== undefined &&
+      req.leaseToken !== undefined &&
+      entry.armedBy === req.leaseToken &&
+      entry.record.version === req.expectVersion &&
+      (entry.record.version === 0 || entry.writer !== null)
+    )
+      return entry;
+    this.#entries.delete(key);
+    return undefined;
+  }
+
+  /**
+   * The commit went through with the writer check of `forCommit`'s entry: apply it to the entry
+   * exactly as commit.lua applied it to the hash.
+   */
+  committed(key: string, entry: CachedSession, req: CommitRequest): void {
     entry.armedBy = 0;
     const change = req.change;
     if (change === null) return; // claim and release only: the hash did not change

@@ -227,7 +227,14 @@ export async function redisDriver(options: RedisDriverOptions = {}): Promise<Red
     const k = sessionKeys(req.key);
     const keys = [k.hash, k.history, k.lease];
     if (req.claim) keys.push(transitionClaimKey(req.key, req.claim.key));
-    const args = commitArgs(req, argOptions);
+    // The copy this transition began with, if the cache may carry it forward: the script then also
+    // checks that the stored writer token is still the copy's (redis-read-cache.ts).
+    const entry = cache?.forCommit(req.key, req);
+    const args = commitArgs(
+      req,
+      argOptions,
+      entry && entry.record.version > 0 ? (entry.writer as string) : '',
+    );
     if (req.outbox?.length) {
       // The replies ride in the same script call as the state change (commit.lua).
       const parts = outbox.commitParts(req, req.claim !== undefined);
@@ -249,7 +256,7 @@ export async function redisDriver(options: RedisDriverOptions = {}): Promise<Red
       throw error;
     }
     if (reply[0] === 0) {
-      cache?.committed(req.key, req);
+      if (entry) cache?.committed(req.key, entry, req);
       return { status: 'ok', version: req.expectVersion + (req.change ? 1 : 0) };
     }
     cache?.drop(req.key);

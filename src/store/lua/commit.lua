@@ -22,7 +22,9 @@
 -- ARGV[10] change-event channel, '' for no event
 -- ARGV[11] the event up to its version: '{"key":"<session key>","version":'
 -- ARGV[12..14] counts of: fields to set (the version included), fields to delete, counters
--- ARGV[15..] set pairs (name, value) starting with ('v', ARGV[5]), deleted names, counter pairs
+-- ARGV[15] the writer token (`w`) the caller's copy of the session carries, '' for no check: with
+--          it, the commit is refused unless the stored `w` is the same (redis-read-cache.ts)
+-- ARGV[16..] set pairs (name, value) starting with ('v', ARGV[5]), deleted names, counter pairs
 --          (name, step), history entries
 -- then, only with replies: pairs (member, payload) of each entry, the user key, the time (ms), the
 --          retention (ms), and last the number of entries n
@@ -31,14 +33,20 @@ if ARGV[2] ~= '' and redis.call('GET', KEYS[3]) ~= ARGV[2] then
   return {2}
 end
 
--- HGET fails with WRONGTYPE when the key is not a hash: not a session, so refuse, and the next
+-- HMGET fails with WRONGTYPE when the key is not a hash: not a session, so refuse, and the next
 -- begin reads it and the store quarantines it.
-local stored = redis.pcall('HGET', KEYS[1], 'v')
-if type(stored) == 'table' then
+local current = redis.pcall('HMGET', KEYS[1], 'v', 'w')
+if current.err then
   return {1}
 end
+local stored = current[1]
 -- Versions are compared as text: the driver writes them as plain decimals ('0': no session).
 if (stored or '0') ~= ARGV[1] then
+  return {1}
+end
+-- The same version in another life of the hash (deleted and written again since the load) has
+-- another writer token, or none.
+if ARGV[15] ~= '' and current[2] ~= ARGV[15] then
   return {1}
 end
 -- Checks and records the claim in one step: if another worker processed the same message since
@@ -58,7 +66,7 @@ end
 
 if ARGV[5] ~= '' then
   local nPush, nSet, nDel, nIncr = tonumber(ARGV[9]), tonumber(ARGV[12]), tonumber(ARGV[13]), tonumber(ARGV[14])
-  local del = 15 + 2 * nSet
+  local del = 16 + 2 * nSet
   local incr = del + nDel
   local push = incr + 2 * nIncr
   local limit = tonumber(ARGV[8])
@@ -87,7 +95,7 @@ if ARGV[5] ~= '' then
     redis.call('DEL', KEYS[2])
   end
   -- The pairs start with the version: ('v', ARGV[5]).
-  each('HSET', KEYS[1], 15, del - 1)
+  each('HSET', KEYS[1], 16, del - 1)
   if nDel > 0 then
     each('HDEL', KEYS[1], del, incr - 1)
   end
