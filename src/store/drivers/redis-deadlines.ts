@@ -4,10 +4,11 @@ import type { Command } from 'ioredis';
  * Command timeouts for the driver's script calls, one timer per client timeout instead of one per
  * command. ioredis starts a timer for every command sent with `commandTimeout` and clears it when
  * the reply comes: two timers per transition, at tens of thousands of transitions a second.
- * Replies on one connection come back in the order the commands went out, and every command of a
- * client has the same timeout, so deadlines expire in the order they were set: a FIFO queue whose
- * head is the next deadline. Answered commands are dropped from the head as new ones arrive, so
- * the queue holds about what is in flight.
+ * Every command in one queue has the same timeout, so deadlines expire in the order the commands
+ * were added, whatever connection or cluster node they went to: a FIFO queue whose head is the
+ * next deadline. Answered commands are dropped from the head as new ones arrive; replies on one
+ * connection come back in order, so the queue holds about what is in flight (behind a command
+ * still waiting on a slow node, at most one timeout's worth).
  */
 class Deadlines {
   readonly #ms: number;
