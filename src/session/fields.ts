@@ -1,7 +1,7 @@
 import type { FieldPatch, StoredFields } from '../store/contract.js';
 import { type Codec, codecByName } from './codec.js';
 import { RETRIES_COUNTER, type Session, type SessionPatch, VAR_COUNTER_PREFIX, type Vars } from './types.js';
-import { fromWire, WireShapeError } from './wire.js';
+import { entryFromWire, fromWire, WireShapeError } from './wire.js';
 
 /**
  * Field layout for stores that keep a session as a hash (Redis). Names are one letter because
@@ -134,17 +134,7 @@ export function decodeFields(id: string, stored: StoredFields, codec: Codec): Se
   };
   const str = (name: string): string | null => (f[name] === undefined ? null : asText(f[name]));
   const createdAt = num(F.createdAt);
-  const history = (stored.history ?? []).map((raw) => {
-    const bytes = typeof raw === 'string' ? utf8.encode(raw) : raw;
-    try {
-      // An entry is always an array: JSON starts with '[', msgpack with a fixarray byte (0x93/0x94).
-      // Sniffing the first byte lets a store read entries written under the other codec.
-      const writer = bytes[0] === JSON_ARRAY ? 'json' : 'msgpack';
-      return (codec.name === writer ? codec : codecByName(writer)).decode(bytes);
-    } catch {
-      throw new WireShapeError('history entry does not decode');
-    }
-  });
+  const history = (stored.history ?? []).map((raw) => decodeEntry(raw, codec));
   // Reuse the blob validator so both layouts accept exactly the same sessions.
   return fromWire(
     id,
@@ -161,4 +151,124 @@ export function decodeFields(id: string, stored: StoredFields, codec: Codec): Se
     ],
     { version: stored.version, expiresAt: stored.expiresAt },
   );
+}
+
+/** One stored history entry as the wire array fromWire reads. */
+function decodeEntry(raw: string | Uint8Array, codec: Codec): unknown {
+  const bytes = typeof raw === 'string' ? utf8.encode(raw) : raw;
+  try {
+    // An entry is always an array: JSON starts with '[', msgpack with a fixarray byte (0x93/0x94).
+    // Sniffing the first byte lets a store read entries written under the other codec.
+    const writer = bytes[0] === JSON_ARRAY ? 'json' : 'msgpack';
+    return (codec.name === writer ? codec : codecByName(writer)).decode(bytes);
+  } catch {
+    throw new WireShapeError('history entry does not decode');
+  }
+}
+
+/**
+ * The session `decodeFields` would read back from the record a commit of `patch` left (`stored`:
+ * its version and expiry), built from the session the commit started from instead of decoding
+ * every field and history entry again: only what the patch wrote is decoded, from the text and
+ * bytes it wrote. `base` must be read-only (deep-frozen), since its values are shared with the
+ * result; the result is deep-frozen too. Null for a patch with server-side increments, whose
+ * result only Redis knows. SessionStore uses it when a driver keeps the committed record
+ * (CommitResult.stored), so that the next transition of the user skips decoding altogether.
+ */
+export function decodeAfterCommit(
+  base: Session,
+  patch: FieldPatch,
+  stored: Pick<StoredFields, 'version' | 'expiresAt'>,
+  codec: Codec,
+): Session | null {
+  for (const _ in patch.incr) return null;
+  const fresh = patch.reset || base.version === 0;
+  let flow = fresh ? null : base.flow;
+  let node = fresh ? null : base.node;
+  let prevNode = fresh ? null : base.prevNode;
+  let retries = fresh ? 0 : base.retries;
+  let schema = fresh ? DEFAULT_SCHEMA : base.schema;
+  let createdAt = base.createdAt;
+  let offset: number | undefined;
+  const vars: Vars = fresh ? {} : { ...base.vars };
+  for (const name of patch.del) {
+    if (name === F.flow) flow = null;
+    else if (name === F.node) node = null;
+    else if (name === F.prevNode) prevNode = null;
+    else if (name.startsWith(F.varPrefix)) delete vars[name.slice(F.varPrefix.length)];
+  }
+  // One pass over what the patch wrote, read as decodeFields reads the same fields.
+  const set = patch.set;
+  for (const name in set) {
+    const raw = set[name] as string | Uint8Array;
+    if (name === F.flow) flow = asText(raw);
+    else if (name === F.node) node = asText(raw);
+    else if (name === F.prevNode) prevNode = asText(raw);
+    else if (name === F.retries) retries = numberField(name, raw);
+    else if (name === F.schema) schema = numberField(name, raw);
+    else if (name === F.createdAt) createdAt = numberField(name, raw);
+    else if (name === F.updatedOffset) offset = numberField(name, raw);
+    else if (name.startsWith(F.varPrefix)) {
+      try {
+        vars[name.slice(F.varPrefix.length)] = deepFreeze(JSON.parse(asText(raw)));
+      } catch {
+        throw new WireShapeError(`var ${name} is not JSON`);
+      }
+    }
+  }
+  // As commit.lua (and every field store) applies it: entries pushed, then the list trimmed.
+  let history = fresh ? [] : base.history;
+  if (patch.historyLimit === 0) history = [];
+  else if (patch.push.length > 0) {
+    const pushed = patch.push.map((raw) => deepFreeze(entryFromWire(decodeEntry(raw, codec))));
+    history = history.concat(pushed);
+    if (history.length > patch.historyLimit) history = history.slice(history.length - patch.historyLimit);
+  }
+  Object.freeze(vars);
+  Object.freeze(history);
+  return Object.freeze({
+    id: base.id,
+    flow,
+    node,
+    prevNode,
+    vars,
+    retries,
+    history,
+    schema,
+    version: stored.version,
+    createdAt,
+    // decodeFields reads updatedAt as createdAt plus the stored offset: the same sum here.
+    updatedAt: offset === undefined ? base.updatedAt : createdAt + offset,
+    expiresAt: stored.expiresAt,
+  }) as Session;
+}
+
+function numberField(name: string, raw: string | Uint8Array): number {
+  const n = Number(asText(raw));
+  if (!Number.isFinite(n)) throw new WireShapeError(`field ${name} is not a number`);
+  return n;
+}
+
+/** Freezes a decoded value and everything in it (JSON values and history entries: plain objects and arrays). */
+export function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const key in value) deepFreeze((value as Record<string, unknown>)[key]);
+  }
+  return value;
+}
+
+/**
+ * An upper bound of how many bytes applying `patch` can add to a session's encoded size, in
+ * either codec: every name and value it writes at 9 bytes per character or byte (a msgpack
+ * float64 for a one-digit number, a JSON escape for one byte of text), plus room for headers
+ * that grow (the vars map, the history list) and the session's times. Removed and replaced
+ * values are not subtracted, so bounds summed over commits only grow.
+ */
+export function patchSizeBound(patch: FieldPatch): number {
+  let bound = 64;
+  for (const name in patch.set)
+    bound += 10 + 9 * (name.length + (patch.set[name] as string | Uint8Array).length);
+  for (const entry of patch.push) bound += 10 + 9 * entry.length;
+  return bound;
 }

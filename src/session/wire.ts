@@ -76,7 +76,7 @@ export function fromWire(
   };
 }
 
-function entryFromWire(raw: unknown): HistoryEntry {
+export function entryFromWire(raw: unknown): HistoryEntry {
   if (!Array.isArray(raw) || raw.length < 3) throw new WireShapeError('history entry is not an array');
   const [dir, at, text, media] = raw as unknown[];
   if ((dir !== 0 && dir !== 1) || !isNum(at) || !isNullableString(text)) {

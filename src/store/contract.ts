@@ -142,7 +142,16 @@ export interface FieldPatch {
 }
 
 export type CommitResult =
-  | { status: 'ok'; version: number }
+  | {
+      status: 'ok';
+      version: number;
+      /**
+       * The record as it now stands, when the driver keeps it and will hand this same object back
+       * from `begin` for as long as it is current (the Redis driver's read cache). A driver must
+       * never change such an object; SessionStore keeps the session decoded from it beside it.
+       */
+      stored?: StoredRecord;
+    }
   | { status: 'conflict' }
   | { status: 'lease_lost' };
 

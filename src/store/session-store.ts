@@ -3,7 +3,13 @@ import { extend } from '../extend.js';
 import { BodyEncoding, type Encoded } from '../session/body.js';
 import { codecByName } from '../session/codec.js';
 import { SessionDraft } from '../session/draft.js';
-import { decodeFields, encodeFieldPatch } from '../session/fields.js';
+import {
+  decodeAfterCommit,
+  decodeFields,
+  deepFreeze,
+  encodeFieldPatch,
+  patchSizeBound,
+} from '../session/fields.js';
 import { migrate } from '../session/migrations.js';
 import { applyPatch, emptySession } from '../session/patch.js';
 import type { Session, SessionPatch, Vars } from '../session/types.js';
@@ -107,6 +113,14 @@ export class SessionStore<V extends Vars = Vars> {
   readonly #leaseKeeper: LeaseKeeper;
   #sweeper: ReturnType<typeof setInterval> | undefined;
   #closed = false;
+  /**
+   * Sessions decoded from records a driver keeps and hands back unchanged from begin
+   * (CommitResult.stored: the Redis read cache). Deep-frozen, so a handler cannot change what the
+   * next transition of the user reads; dropped with the record when the driver lets it go.
+   */
+  readonly #decoded = new WeakMap<StoredRecord, Session>();
+  /** An upper bound of the encoded size of each session in #decoded (#prepare). */
+  readonly #sizeBound = new WeakMap<Session, number>();
 
   constructor(driver: Driver, options: StoreOptions = {}, driverPrefix = '') {
     this.options = resolveOptions(options, driverPrefix);
@@ -376,6 +390,7 @@ export class SessionStore<V extends Vars = Vars> {
           replies: [],
           ...effects,
         };
+      if (done.stored) this.#keepDecoded(attempt.id, done.stored, loaded.session, prepared);
       // The stored version is the next one (applyPatch's), unless the driver says otherwise.
       const session =
         done.version === prepared.next.version
@@ -392,9 +407,33 @@ export class SessionStore<V extends Vars = Vars> {
     return andThen(committed, settle);
   }
 
+  /**
+   * Keeps the session a later begin will find in `stored` (CommitResult.stored), decoded. Built from
+   * the session the commit started on when that one is read-only too (a kept one, or none: a new or
+   * cleared session); otherwise, after a plain load whose objects the handler may have changed in
+   * place, decoded from the record itself.
+   */
+  #keepDecoded(id: string, stored: StoredRecord, base: Session, { change, size }: Prepared): void {
+    if (change.kind !== 'fields' || 'body' in stored) return;
+    const codec = this.#body.codec;
+    try {
+      const session =
+        Object.isFrozen(base) || change.patch.reset || base.version === 0
+          ? decodeAfterCommit(base, change.patch, stored, codec)
+          : deepFreeze(decodeFields(id, stored, codec));
+      if (!session) return;
+      this.#decoded.set(stored, session);
+      if (size !== undefined) this.#sizeBound.set(session, size);
+    } catch {
+      // Not kept: the next begin decodes the record itself and quarantines it if it is corrupt.
+    }
+  }
+
   /** The stored session (or a fresh one); a corrupt one is quarantined and replaced by a fresh one. */
   #decode(id: string, key: string, record: StoredRecord | null, now: number): MaybePromise<Loaded> {
     if (!record) return { session: this.#fresh(id, now), expired: null, migrated: false };
+    const kept = this.#decoded.get(record);
+    if (kept !== undefined) return this.#loaded(kept, now);
     let stored: MaybePromise<Session>;
     try {
       stored = 'body' in record ? this.#body.decode(id, record) : decodeFields(id, record, this.#body.codec);
@@ -460,12 +499,19 @@ export class SessionStore<V extends Vars = Vars> {
       };
       return andThen(this.#body.encode(next), blob);
     }
-    const size = this.#body.sizeOf(next);
-    if (size > cap) tooLarge(base.id, size, cap);
     // A migrated session is rewritten whole so the upgraded vars and schema reach the hash.
     const fieldPatch = migrated ? rewritePatch(next, patch) : patch;
     const encoded = encodeFieldPatch(base, fieldPatch, this.#body.codec, next.createdAt);
-    return { next, change: { kind: 'fields', patch: encoded, expiresAt: patch.expiresAt } };
+    // Encoding the whole session only to measure it cost a few percent of every commit. A kept
+    // session carries an upper bound of its size: while that bound plus what this patch can add
+    // stays under the cap, so does the session; past it, the session is measured (and the bound reset).
+    const known = encoded.reset ? undefined : this.#sizeBound.get(base);
+    let size = known === undefined ? cap + 1 : known + patchSizeBound(encoded);
+    if (size > cap) {
+      size = this.#body.sizeOf(next);
+      if (size > cap) tooLarge(base.id, size, cap);
+    }
+    return { next, size, change: { kind: 'fields', patch: encoded, expiresAt: patch.expiresAt } };
   }
 
   async #waitForLease(id: string, since: number, leaseExpiresAt: number): Promise<void> {
@@ -670,6 +716,8 @@ interface Loaded {
 
 interface Prepared {
   next: Session;
+  /** Field stores: the encoded size of `next`, or an upper bound of it (see #prepare). */
+  size?: number;
   change: BlobChange | FieldChange;
 }
 

@@ -78,18 +78,24 @@ export async function replicaOf(
 
 /**
  * `CLUSTER FAILOVER` on a replica once its link to the master is up (graceful: the replica takes
- * over only after it has every write the master acknowledged), then waits for it to lead.
+ * over only after it has every write the master acknowledged), then waits for it to lead. Redis
+ * gives up a manual failover silently after 5 s (the replica did not reach the master's offset in
+ * time, as on a loaded machine): it is asked again then, until the deadline.
  */
-export async function failover(replica: RedisClusterNode, timeoutMs = 15_000): Promise<void> {
+export async function failover(replica: RedisClusterNode, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const replication = async () => String(await resp(replica.port, ['INFO', 'replication']));
   while (!/^master_link_status:up/m.test(await replication())) {
     if (Date.now() > deadline) throw new Error(`${replica.port} never linked to its master`);
     await new Promise((r) => setTimeout(r, 50));
   }
-  await resp(replica.port, ['CLUSTER', 'FAILOVER']);
+  let askedAt = 0;
   while (!/^role:master/m.test(await replication())) {
     if (Date.now() > deadline) throw new Error(`${replica.port} did not become master`);
+    if (Date.now() - askedAt > 6000) {
+      await resp(replica.port, ['CLUSTER', 'FAILOVER']);
+      askedAt = Date.now();
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
 }

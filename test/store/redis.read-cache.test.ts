@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { codecByName } from '../../src/session/codec.js';
 import type { SessionDraft } from '../../src/session/draft.js';
 import { decodeFields } from '../../src/session/fields.js';
+import type { Session } from '../../src/session/types.js';
 import type { StoredFields } from '../../src/store/contract.js';
 import { type RedisDriver, redisDriver } from '../../src/store/drivers/redis.js';
 import { RedisReadCache } from '../../src/store/drivers/redis-read-cache.js';
@@ -171,6 +172,80 @@ describe('redis read cache', () => {
     expect(now?.session.vars).toEqual({ life: 2, seen: 2 });
     await a.transition('u5', () => {});
     expect(seen.at(-1)).toEqual(now);
+  });
+
+  it('the session a handler reads after a cached commit is what Redis holds, read-only, and within the size cap', async () => {
+    const { store } = await open({}, { historyLimit: 3, maxBytes: 4096 });
+    const { driver: plain, store: plainStore } = await open({ cacheSessions: 0 }, { maxBytes: 4096 });
+    // What a handler can read of its session, taken as the handler starts.
+    const readable = (s: SessionDraft | Session) => ({
+      flow: s.flow,
+      node: s.node,
+      prevNode: s.prevNode,
+      retries: s.retries,
+      vars: s.vars,
+      history: s.history,
+      createdAt: s.createdAt,
+      version: s.version,
+      schema: s.schema,
+    });
+    const changes: Array<(s: SessionDraft) => void> = [
+      (s) =>
+        void s
+          .setFlow('f')
+          .goto('a')
+          .set('nested', { list: [1] })
+          .remember({ dir: 'in', text: 'hi' }),
+      (s) => void s.set('when', new Date(7) as never).remember({ dir: 'out', text: 'x', extra: 1 } as never),
+      (s) => {
+        s.incr('retries');
+        s.incr('count', 2);
+        s.set('f', 0.1);
+      },
+      (s) => void s.unset('nested').remember({ dir: 'in', media: { id: 'm', mime: 'image/png' } } as never),
+      (s) => void s.clear().set('again', 'é 😀'),
+      () => {},
+    ];
+    for (const [i, change] of changes.entries()) {
+      const expected = (await stored(plain, 'm1'))?.session;
+      let given: ReturnType<typeof readable> | undefined;
+      await store.transition('m1', (s) => {
+        given = structuredClone(readable(s));
+        change(s);
+      });
+      if (expected) expect(given, `before change ${i}`).toEqual(readable(expected));
+    }
+
+    // A handler writing into what it read (not through the draft) fails and changes nothing.
+    await store.transition('m1', (s) => void s.set('deep', { list: [1] }));
+    const before = await stored(plain, 'm1');
+    await expect(
+      store.transition('m1', (s) => {
+        (s.vars.deep as { list: number[] }).list.push(2);
+      }),
+    ).rejects.toBeInstanceOf(TypeError);
+    expect(await stored(plain, 'm1')).toEqual(before);
+    let deep: unknown;
+    await store.transition('m1', (s) => void (deep = s.vars.deep));
+    expect(deep).toEqual({ list: [1] });
+
+    // The size cap holds where commits skip measuring the session: the same growth fails at the
+    // same step in a store that measures every commit.
+    const failsAt = async (target: typeof store, id: string) => {
+      for (let i = 1; i <= 10; i++) {
+        try {
+          await target.transition(id, (s) => void s.set(`k${i}`, 'y'.repeat(500)));
+        } catch (error) {
+          expect(error).toMatchObject({ code: 'SESSION_TOO_LARGE' });
+          return i;
+        }
+      }
+      return 0;
+    };
+    const cachedStep = await failsAt(store, 'm2');
+    expect(cachedStep).toBeGreaterThan(1);
+    expect(cachedStep).toBe(await failsAt(plainStore, 'm3'));
+    expect((await stored(plain, 'm2'))?.session.version).toBe(cachedStep - 1);
   });
 
   it("a write behind chatstate's back is seen when it moves the version (and only then: cache=0 for that)", async () => {

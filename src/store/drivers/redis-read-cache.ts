@@ -105,22 +105,23 @@ export class RedisReadCache {
 
   /**
    * The commit went through with the writer check of `forCommit`'s entry: apply it to the entry
-   * exactly as commit.lua applied it to the hash.
+   * exactly as commit.lua applied it to the hash. Returns the record now cached (undefined: none).
    */
-  committed(key: string, entry: CachedSession, req: CommitRequest): void {
+  committed(key: string, entry: CachedSession, req: CommitRequest): StoredFields | undefined {
     entry.armedBy = 0;
     const change = req.change;
-    if (change === null) return; // claim and release only: the hash did not change
+    if (change === null) return entry.record; // claim and release only: the hash did not change
     if (change.kind !== 'fields' || hasAny(change.patch.incr)) {
       // Server-side increments are summed by Redis: the result is not known here.
       this.#entries.delete(key);
-      return;
+      return undefined;
     }
     const patch = change.patch;
     const base = entry.record;
     const fresh = patch.reset || base.version === 0;
-    const fields: Record<string, string | Uint8Array> = {};
-    if (!fresh) for (const name in base.fields) fields[name] = base.fields[name] as string | Uint8Array;
+    // A spread copies the base's fields in one step (V8 clones the object's shape); adding them
+    // one by one to an empty object took about 3% of the process's time at 64 transitions in flight.
+    const fields: Record<string, string | Uint8Array> = fresh ? {} : { ...base.fields };
     const writer = String(req.leaseToken);
     fields.v = String(req.expectVersion + 1);
     fields.w = writer;
@@ -132,11 +133,10 @@ export class RedisReadCache {
       history = history.concat(patch.push.map(own));
       if (history.length > patch.historyLimit) history = history.slice(history.length - patch.historyLimit);
     }
-    this.#set(key, {
-      record: { version: req.expectVersion + 1, expiresAt: change.expiresAt, fields, history },
-      writer,
-      armedBy: 0,
-    });
+    // A new object, never changed once made: the store keeps the decoded session beside it (CommitResult.stored).
+    const record = { version: req.expectVersion + 1, expiresAt: change.expiresAt, fields, history };
+    this.#set(key, { record, writer, armedBy: 0 });
+    return record;
   }
 
   drop(key: string): void {

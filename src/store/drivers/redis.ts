@@ -24,7 +24,16 @@ import { OUTBOX_RETENTION_MS, OUTBOX_UNLIST_AFTER_MS, redisOutbox } from './redi
 import { type CachedSession, RedisReadCache } from './redis-read-cache.js';
 import { PendingReleases } from './redis-release.js';
 import { scanSessions } from './redis-scan.js';
-import { LUA_SCRIPTS, loadScripts, type RedisClient, runScript, type ScriptArg } from './redis-scripts.js';
+import {
+  evalScript,
+  isNoScript,
+  LUA_SCRIPTS,
+  loadScripts,
+  type RedisClient,
+  runScript,
+  type ScriptArg,
+  sendScript,
+} from './redis-scripts.js';
 import { profileServers, type RedisServerStats, serverStats } from './redis-server-info.js';
 import { intParam, parseRedisUrl } from './redis-url.js';
 
@@ -189,7 +198,12 @@ export async function redisDriver(options: RedisDriverOptions = {}): Promise<Red
   const call = async (name: string, script: LuaScript, keys: string[], args: ScriptArg[]) => {
     if (closed) throw closedError();
     try {
-      return await runScript(client, script, keys, args);
+      return await sendScript(client, script, keys, args);
+    } catch (error) {
+      if (!isNoScript(error)) throw storeError(error, name, scope);
+    }
+    try {
+      return await evalScript(client, script, keys, args);
     } catch (error) {
       throw storeError(error, name, scope);
     }
@@ -256,8 +270,9 @@ export async function redisDriver(options: RedisDriverOptions = {}): Promise<Red
       throw error;
     }
     if (reply[0] === 0) {
-      if (entry) cache?.committed(req.key, entry, req);
-      return { status: 'ok', version: req.expectVersion + (req.change ? 1 : 0) };
+      const version = req.expectVersion + (req.change ? 1 : 0);
+      const stored = entry && cache?.committed(req.key, entry, req);
+      return stored ? { status: 'ok', version, stored } : { status: 'ok', version };
     }
     cache?.drop(req.key);
     return { status: reply[0] === 2 ? 'lease_lost' : 'conflict' };
