@@ -84,6 +84,12 @@ export interface BeginRequest {
    * `transitionLease` is `check`). `heldToken`: the caller already holds this lease.
    */
   checkLease?: { heldToken?: number };
+  /**
+   * The token of a lease the caller already holds (`withLease`) and commits under. begin takes no
+   * lease with it; a driver may use it to serve a copy it read or wrote under that same lease
+   * (the Redis read cache). Drivers that do not need it ignore it.
+   */
+  heldLease?: number;
 }
 
 export type BeginResult =

@@ -211,6 +211,7 @@ export class SessionStore<V extends Vars = Vars> {
         if (claimKey !== undefined) request.claimKey = claimKey;
         if (checkLease) request.checkLease = checkLease;
         if (takeLease) request.lease = takeLease;
+        if (held) request.heldLease = held.token;
         // Awaited even when the driver answered at once: this one microtask turn lets the other
         // transitions started in this tick begin too, so a driver that shares one transaction per
         // tick (SQLite: sqlite-turn.ts) commits them together instead of one COMMIT each. It is

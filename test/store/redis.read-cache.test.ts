@@ -84,6 +84,67 @@ describe('redis read cache', () => {
     expect(after.lrange - before.lrange).toBe(5);
   });
 
+  it('transitions under a held lease (withLease) validate the cached copy too, and see a lease-less write between them', async () => {
+    const { driver, store } = await open();
+    const { driver: plain, store: other } = await open({ cacheSessions: 0 });
+    const seen = watch(driver);
+    await store.transition('u6', (s) => void s.set('n', 0).remember({ dir: 'in', text: 'first' }));
+    const before = await calls();
+    await store.withLease('u6', async (lease) => {
+      for (let i = 1; i <= 4; i++) {
+        const now = await stored(plain, 'u6');
+        const result = await store.transition(
+          'u6',
+          (s) => void s.set('n', i).remember({ dir: 'in', text: `m${i}` }),
+          { lease, claim: `wamid.held.${i}` },
+        );
+        expect(result.status).toBe('committed');
+        expect(seen.at(-1), `transition ${i}`).toEqual(now);
+      }
+    });
+    const after = await calls();
+    // `plain` read the hash and the history four times; the cached store's four begins and four
+    // commits one HMGET (v w) each, and no HGETALL or LRANGE of their own.
+    expect(after.hgetall - before.hgetall).toBe(4);
+    expect(after.lrange - before.lrange).toBe(4);
+    expect(after.hmget - before.hmget).toBe(8);
+
+    await store.withLease('u6', async (lease) => {
+      await store.transition('u6', (s) => void s.set('n', 5), { lease });
+      // Another process writes without a lease (the held one does not stop it): the next
+      // transition under the lease is given that write, not the copy cached before it.
+      await other.transition('u6', (s) => void s.set('by', 'other'), { lease: false });
+      const now = await stored(plain, 'u6');
+      expect(now?.session.vars).toMatchObject({ n: 5, by: 'other' });
+      await store.transition('u6', (s) => void s.set('n', 6), { lease });
+      expect(seen.at(-1)).toEqual(now);
+    });
+    expect((await stored(plain, 'u6'))?.session.vars).toMatchObject({ n: 6, by: 'other' });
+  });
+
+  it('a held lease taken over by another worker: begin reads Redis instead of the cached copy, and the commit is refused (LEASE_LOST) with nothing applied', async () => {
+    const { driver, store } = await open();
+    const { driver: plain } = await open({ cacheSessions: 0 });
+    const seen = watch(driver);
+    await store.transition('u7', (s) => void s.set('n', 1));
+    await store.withLease('u7', async (lease) => {
+      await store.transition('u7', (s) => void s.set('n', 2), { lease });
+      // The lease ran out and another worker took it (a larger token), not having written yet:
+      // the cached copy still matches `v` and `w`, but is no longer the caller's to use.
+      await admin.set('{cs:u7}:l', String(lease.token + 1), 'PX', 30_000);
+      const now = await stored(plain, 'u7');
+      const before = await calls();
+      await expect(store.transition('u7', (s) => void s.set('n', 4), { lease })).rejects.toMatchObject({
+        code: 'LEASE_LOST',
+      });
+      // Read in full: a copy is only served, or kept, under a lease that is still the caller's.
+      expect((await calls()).hgetall - before.hgetall).toBe(1);
+      expect(seen.at(-1)).toEqual(now);
+      expect(await stored(plain, 'u7')).toEqual(now);
+      expect(now?.session.vars).toEqual({ n: 2 });
+    });
+  });
+
   it('the copy carried forward by commits equals what Redis holds: deletes, resets, trims, TTLs, vars', async () => {
     const { driver, store } = await open({}, { historyLimit: 3 });
     const { driver: plain } = await open({ cacheSessions: 0 });

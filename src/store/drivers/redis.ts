@@ -214,21 +214,29 @@ export async function redisDriver(options: RedisDriverOptions = {}): Promise<Red
     const keys = [k.hash, k.history, k.lease];
     if (req.claimKey !== undefined) keys.push(transitionClaimKey(req.key, req.claimKey));
     const args = [req.claimKey === undefined ? '0' : '1', req.lease ? ms(req.lease.ttlMs) : '', '1'];
-    // Only a begin that takes the lease may use or fill the cache (redis-read-cache.ts).
-    const cached = req.lease && cache ? cache.validatable(req.key) : undefined;
+    // Only a begin under the user's lease, taken here or held (withLease), may use or fill the
+    // cache (redis-read-cache.ts); begin.lua checks that a held lease is still the caller's.
+    const held = req.lease ? undefined : req.heldLease;
+    const cached = cache && (req.lease || held !== undefined) ? cache.validatable(req.key) : undefined;
     if (cached) args.push(String(cached.record.version), cached.writer as string);
+    if (held !== undefined) {
+      if (!cached) args.push('', '');
+      args.push(String(held));
+    }
     const reply = decodeBegin(await call(name, LUA_SCRIPTS.begin, keys, args), graceMs);
     if (reply.kind === 'duplicate') return { status: 'duplicate' };
     if (reply.kind === 'busy') return { status: 'busy', leaseExpiresAt: req.now + Math.max(1, reply.pttl) };
     const lease =
       req.lease && reply.token > 0 ? { token: reply.token, expiresAt: req.now + req.lease.ttlMs } : null;
     if (reply.kind === 'unchanged') {
-      // Only sent with a cached copy and a lease, so both are there.
+      // Only sent with a cached copy and a lease taken or still held, so both are there.
       const entry = cached as CachedSession;
       (cache as RedisReadCache).confirmed(req.key, entry, reply.token);
       return { status: 'ok', lease, record: entry.record };
     }
-    if (lease && cache) cache.loaded(req.key, reply.record, reply.token);
+    // A token in the reply: read under the lease begin took, or under the held one (still held).
+    if (cache && reply.token > 0 && (lease || reply.token === held))
+      cache.loaded(req.key, reply.record, reply.token);
     return { status: 'ok', lease, record: reply.record };
   };
 

@@ -6,9 +6,11 @@
 -- ARGV[1]  '1': report a duplicate if KEYS[4] exists, '0': no claim check
 -- ARGV[2]  lease TTL in ms, '' to take no lease
 -- ARGV[3]  '1': load the session, '0': do not (acquireLease)
--- ARGV[4]  optional, with a lease: the version of the copy the caller holds
+-- ARGV[4]  optional, with a lease: the version of the copy the caller holds ('' for none)
 -- ARGV[5]  optional, with ARGV[4]: the fencing token that wrote that copy (field `w`)
--- Reply: {0} duplicate | {1, lease PTTL} busy | {2, token (0: no lease)} no session |
+-- ARGV[6]  optional, with ARGV[2] = '': the token of a lease the caller already holds (withLease);
+--          while the lease key still holds it, the reply carries it as the token (read under it)
+-- Reply: {0} duplicate | {1, lease PTTL} busy | {2, token (0: no lease taken or held)} no session |
 --        {4, token} the stored session is still the caller's copy (`v` and `w` both match) |
 --        (the token is a decimal string, 0 an integer)
 --        {2, token, the hash's expiry (ms since epoch, -1: none), HGETALL, LRANGE} a session |
@@ -35,6 +37,9 @@ if ARGV[2] ~= '' then
     token = string.format('%.0f', tonumber(previous) + 1)
   end
   redis.call('SET', KEYS[3], token, 'PX', ARGV[2])
+elseif ARGV[6] and redis.call('GET', KEYS[3]) == ARGV[6] then
+  -- Still the caller's lease: nothing else can change the session before its fenced commit.
+  token = ARGV[6]
 end
 
 if ARGV[3] ~= '1' then
@@ -43,8 +48,8 @@ end
 
 -- The caller's cached copy is still current when the version and the token of its writer match
 -- (redis-read-cache.ts says why this pair identifies the content). Checked only under the lease
--- just taken, so nothing can change it before this transition's commit.
-if #ARGV >= 5 and token ~= 0 then
+-- just taken or still held, so nothing can change it before this transition's commit.
+if #ARGV >= 5 and ARGV[4] ~= '' and token ~= 0 then
   local current = redis.pcall('HMGET', KEYS[1], 'v', 'w')
   if current[1] == ARGV[4] and current[2] == ARGV[5] then
     return {4, token}
