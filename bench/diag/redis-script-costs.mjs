@@ -1,0 +1,109 @@
+// What redis-server spends on one script call, by what the call carries: a script that does
+// nothing with 5 or 35 arguments (the ARGV count of chatstate's commit is about 30), and the two
+// ways to record a transition claim: a key per claim (EXISTS, then SET NX PX with a 7-day TTL, as
+// commit.lua does) against one sorted set per user (ZSCORE, ZADD, ZREMRANGEBYSCORE of expired
+// members, PEXPIREAT). 64 calls in flight from ioredis with enableAutoPipelining (so the client's
+// writes do not dominate), 1,000 users, a fresh message id per call.
+//
+//   node bench/diag/redis-script-costs.mjs [--n 30000] [--rounds 3]
+//
+// Per variant: INFO commandstats usec per EVALSHA (time executing the script) and INFO cpu of
+// redis-server per call (parsing, networking included). Medians over rounds; docs/redis.md.
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import { sharedRedis, stopSharedServers } from '../lib/servers.mjs';
+import { median } from '../lib/stats.mjs';
+
+const { values: args } = parseArgs({
+  options: { n: { type: 'string', default: '30000' }, rounds: { type: 'string', default: '3' } },
+});
+const N = Number(args.n);
+const server = await sharedRedis();
+if (server.skipped) {
+  console.log(`skipped: ${server.skipped}`);
+  process.exit(0);
+}
+const admin = new Redis(server.url);
+const client = new Redis(server.url, { enableAutoPipelining: true });
+const serverCpu = async () => {
+  const info = await admin.info('cpu');
+  const f = (k) => Number(new RegExp(`^${k}:([\\d.]+)`, 'm').exec(info)?.[1]);
+  return (f('used_cpu_user') + f('used_cpu_sys')) * 1e6;
+};
+const evalsha = async () => {
+  const m = /^cmdstat_evalsha:calls=(\d+),usec=(\d+)/m.exec(await admin.info('commandstats'));
+  return m ? { calls: Number(m[1]), usec: Number(m[2]) } : { calls: 0, usec: 0 };
+};
+
+const WEEK = 7 * 86_400_000;
+const filler = (n) => Array.from({ length: n - 1 }, (_, i) => `argument${i}`);
+const variants = {
+  'nothing, 4 keys + 5 arguments': {
+    body: 'return 1',
+    call: (user, msg) => [
+      [`{${user}}`, `{${user}}:h`, `{${user}}:l`, `{${user}}:c:${msg}`],
+      [msg, ...filler(5)],
+    ],
+  },
+  'nothing, 4 keys + 35 arguments': {
+    body: 'return 1',
+    call: (user, msg) => [
+      [`{${user}}`, `{${user}}:h`, `{${user}}:l`, `{${user}}:c:${msg}`],
+      [msg, ...filler(35)],
+    ],
+  },
+  'claim as a key: EXISTS + SET NX PX': {
+    body: `if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('SET', KEYS[1], '1', 'NX', 'PX', ${WEEK}) return 1`,
+    call: (user, msg) => [[`{${user}}:c:${msg}`], []],
+  },
+  'claim in a sorted set: ZSCORE + ZADD + ZREMRANGEBYSCORE + PEXPIREAT': {
+    body: `local now = tonumber(ARGV[2])
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if score and tonumber(score) > now then return 0 end
+redis.call('ZADD', KEYS[1], now + ${WEEK}, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('PEXPIREAT', KEYS[1], now + ${WEEK}) return 1`,
+    call: (user, msg) => [[`{${user}}:c`], [msg, String(Date.now())]],
+  },
+};
+
+const users = Array.from({ length: 1000 }, (_, i) => `cs:${12025550123 + i}`);
+let seq = 0;
+async function round(variant, sha, n) {
+  let issued = 0;
+  const [s0, e0] = [await serverCpu(), await evalsha()];
+  await Promise.all(
+    Array.from({ length: 64 }, async (_, w) => {
+      for (let i = 0; issued < n; i++) {
+        issued++;
+        const user = users[(w + 64 * i) % users.length];
+        const msg = `wamid.HBgL${user.slice(3)}FQIAEhgU${(seq++).toString(16).toUpperCase().padStart(8, '0')}A==`;
+        const [keys, argv] = variant.call(user, msg);
+        await client.evalsha(sha, keys.length, ...keys, ...argv);
+      }
+    }),
+  );
+  const [s1, e1] = [await serverCpu(), await evalsha()];
+  const calls = e1.calls - e0.calls;
+  return { usec: (e1.usec - e0.usec) / calls, cpu: (s1 - s0) / calls };
+}
+
+const results = Object.fromEntries(Object.keys(variants).map((name) => [name, []]));
+for (let r = 0; r < Number(args.rounds); r++) {
+  for (const [name, variant] of Object.entries(variants)) {
+    const sha = await admin.script('LOAD', variant.body);
+    results[name].push(await round(variant, sha, N));
+  }
+}
+console.log(`64 in flight, ${N.toLocaleString('en-US')} calls per round, median of ${args.rounds} rounds.\n`);
+console.log('| script call | executing (commandstats usec / call) | redis-server CPU us / call |');
+console.log('| --- | ---: | ---: |');
+for (const [name, rows] of Object.entries(results)) {
+  const m = (k) => median(rows.map((row) => row[k]));
+  console.log(`| ${name} | ${m('usec').toFixed(2)} | ${m('cpu').toFixed(2)} |`);
+}
+await admin.flushall();
+admin.disconnect();
+client.disconnect();
+await stopSharedServers();
