@@ -11,6 +11,7 @@
 import { parseArgs } from 'node:util';
 import { createClient } from '@keyv/redis';
 import { Redis } from 'ioredis';
+import { redisServerCpuUs } from '../lib/server-stats.mjs';
 import { sharedRedis, stopSharedServers } from '../lib/servers.mjs';
 import { median } from '../lib/stats.mjs';
 
@@ -27,11 +28,7 @@ const admin = new Redis(server.url);
 const ioredis = new Redis(server.url);
 const pipelined = new Redis(server.url, { enableAutoPipelining: true });
 const nodeRedis = await createClient({ url: server.url }).connect();
-const serverCpu = async () => {
-  const info = await admin.info('cpu');
-  const f = (k) => Number(new RegExp(`^${k}:([\\d.]+)`, 'm').exec(info)?.[1]);
-  return (f('used_cpu_user') + f('used_cpu_sys')) * 1e6;
-};
+const serverCpu = () => redisServerCpuUs(admin);
 
 const KEYS = 1000;
 const blob = Buffer.alloc(167, 7);

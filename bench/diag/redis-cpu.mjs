@@ -11,6 +11,7 @@
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { concurrent, warmUp } from '../lib/measure.mjs';
+import { redisServerCpuUs } from '../lib/server-stats.mjs';
 import { sharedRedis, stopSharedServers } from '../lib/servers.mjs';
 import { median } from '../lib/stats.mjs';
 import { userIds } from '../lib/workload.mjs';
@@ -102,11 +103,7 @@ if (server.skipped) {
   process.exit(0);
 }
 const admin = new Redis(server.url);
-const serverCpu = async () => {
-  const info = await admin.info('cpu');
-  const f = (k) => Number(new RegExp(`^${k}:([\\d.]+)`, 'm').exec(info)?.[1]);
-  return (f('used_cpu_user') + f('used_cpu_sys')) * 1e6; // us
-};
+const serverCpu = () => redisServerCpuUs(admin);
 const commandUsec = async () =>
   [...(await admin.info('commandstats')).matchAll(/^cmdstat_(\S+?):calls=\d+,usec=(\d+)/gm)]
     .filter((m) => m[1] !== 'info')

@@ -11,6 +11,7 @@
 // redis-server per call (parsing, networking included). Medians over rounds; docs/redis.md.
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
+import { redisServerCpuUs } from '../lib/server-stats.mjs';
 import { sharedRedis, stopSharedServers } from '../lib/servers.mjs';
 import { median } from '../lib/stats.mjs';
 
@@ -25,11 +26,7 @@ if (server.skipped) {
 }
 const admin = new Redis(server.url);
 const client = new Redis(server.url, { enableAutoPipelining: true });
-const serverCpu = async () => {
-  const info = await admin.info('cpu');
-  const f = (k) => Number(new RegExp(`^${k}:([\\d.]+)`, 'm').exec(info)?.[1]);
-  return (f('used_cpu_user') + f('used_cpu_sys')) * 1e6;
-};
+const serverCpu = () => redisServerCpuUs(admin);
 const evalsha = async () => {
   const m = /^cmdstat_evalsha:calls=(\d+),usec=(\d+)/m.exec(await admin.info('commandstats'));
   return m ? { calls: Number(m[1]), usec: Number(m[2]) } : { calls: 0, usec: 0 };

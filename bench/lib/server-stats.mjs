@@ -13,6 +13,13 @@ import { HOST, memcachedStats, startMemcached, startRedis } from './servers.mjs'
 
 // ---- redis ----------------------------------------------------------------------------------------
 
+/** CPU redis-server has used so far (user + system), in microseconds, from `INFO cpu`. */
+export async function redisServerCpuUs(admin) {
+  const info = await admin.info('cpu');
+  const f = (k) => Number(new RegExp(`^${k}:([\\d.]+)`, 'm').exec(info)?.[1]);
+  return (f('used_cpu_user') + f('used_cpu_sys')) * 1e6;
+}
+
 /** `INFO commandstats` as { name: calls }. */
 async function commandStats(admin) {
   const info = await admin.info('commandstats');
