@@ -8,27 +8,15 @@
 //
 // Per client, workload and round: process.cpuUsage() of Node and INFO cpu of redis-server per
 // pair of commands. Medians over rounds. docs/redis.md ("What limits the rate now") reads them.
-import { parseArgs } from 'node:util';
 import { createClient } from '@keyv/redis';
 import { Redis } from 'ioredis';
-import { redisServerCpuUs } from '../lib/server-stats.mjs';
-import { sharedRedis, stopSharedServers } from '../lib/servers.mjs';
-import { median } from '../lib/stats.mjs';
+import { redisDiag } from '../lib/redis-diag.mjs';
 
-const { values: args } = parseArgs({
-  options: { n: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '3' } },
-});
-const N = Number(args.n);
-const server = await sharedRedis();
-if (server.skipped) {
-  console.log(`skipped: ${server.skipped}`);
-  process.exit(0);
-}
-const admin = new Redis(server.url);
-const ioredis = new Redis(server.url);
-const pipelined = new Redis(server.url, { enableAutoPipelining: true });
-const nodeRedis = await createClient({ url: server.url }).connect();
-const serverCpu = () => redisServerCpuUs(admin);
+const diag = await redisDiag({ n: 20000 });
+const { admin, url } = diag;
+const ioredis = new Redis(url);
+const pipelined = new Redis(url, { enableAutoPipelining: true });
+const nodeRedis = await createClient({ url: url }).connect();
 
 const KEYS = 1000;
 const blob = Buffer.alloc(167, 7);
@@ -60,43 +48,29 @@ const subjects = {
 };
 
 async function round(step, n) {
-  let issued = 0;
-  const c0 = process.cpuUsage();
-  const s0 = await serverCpu();
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: 64 }, async (_, w) => {
-      for (let i = 0; issued < n; i++) {
-        issued++;
-        await step(`diag:${(w + 64 * i) % KEYS}`);
-      }
-    }),
-  );
-  const wall = performance.now() - t0;
-  const s1 = await serverCpu();
-  const c = process.cpuUsage(c0);
-  return { rate: (n / wall) * 1000, node: (c.user + c.system) / n, server: (s1 - s0) / n };
+  const r = await diag.inFlight((worker, i) => step(`diag:${(worker + 64 * i) % KEYS}`), n);
+  return { rate: (n / r.wallMs) * 1000, node: r.nodeUs / n, server: r.serverUs / n };
 }
 
 const results = Object.fromEntries(Object.keys(subjects).map((name) => [name, []]));
-for (let r = 0; r < Number(args.rounds); r++) {
+for (let r = 0; r < diag.rounds; r++) {
   for (const [name, step] of Object.entries(subjects)) {
     await round(step, 2000);
-    results[name].push(await round(step, N));
+    results[name].push(await round(step, diag.n));
   }
 }
-console.log(`64 in flight, ${N.toLocaleString('en-US')} pairs per round, median of ${args.rounds} rounds.\n`);
+console.log(
+  `64 in flight, ${diag.n.toLocaleString('en-US')} pairs per round, median of ${diag.rounds} rounds.\n`,
+);
 console.log('| client: pair of commands | pairs/s | Node CPU us / pair | redis-server CPU us / pair |');
 console.log('| --- | ---: | ---: | ---: |');
 for (const [name, rows] of Object.entries(results)) {
-  const m = (k) => median(rows.map((row) => row[k]));
+  const m = (k) => diag.median(rows, k);
   console.log(
     `| ${name} | ${Math.round(m('rate')).toLocaleString('en-US')} | ${m('node').toFixed(1)} | ${m('server').toFixed(1)} |`,
   );
 }
-await admin.flushall();
-admin.disconnect();
 ioredis.disconnect();
 pipelined.disconnect();
 await nodeRedis.quit();
-await stopSharedServers();
+await diag.finish();

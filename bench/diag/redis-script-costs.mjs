@@ -9,24 +9,12 @@
 //
 // Per variant: INFO commandstats usec per EVALSHA (time executing the script) and INFO cpu of
 // redis-server per call (parsing, networking included). Medians over rounds; docs/redis.md.
-import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { redisServerCpuUs } from '../lib/server-stats.mjs';
-import { sharedRedis, stopSharedServers } from '../lib/servers.mjs';
-import { median } from '../lib/stats.mjs';
+import { redisDiag } from '../lib/redis-diag.mjs';
 
-const { values: args } = parseArgs({
-  options: { n: { type: 'string', default: '30000' }, rounds: { type: 'string', default: '3' } },
-});
-const N = Number(args.n);
-const server = await sharedRedis();
-if (server.skipped) {
-  console.log(`skipped: ${server.skipped}`);
-  process.exit(0);
-}
-const admin = new Redis(server.url);
-const client = new Redis(server.url, { enableAutoPipelining: true });
-const serverCpu = () => redisServerCpuUs(admin);
+const diag = await redisDiag({ n: 30000 });
+const { admin } = diag;
+const client = new Redis(diag.url, { enableAutoPipelining: true });
 const evalsha = async () => {
   const m = /^cmdstat_evalsha:calls=(\d+),usec=(\d+)/m.exec(await admin.info('commandstats'));
   return m ? { calls: Number(m[1]), usec: Number(m[2]) } : { calls: 0, usec: 0 };
@@ -68,39 +56,33 @@ redis.call('PEXPIREAT', KEYS[1], now + ${WEEK}) return 1`,
 const users = Array.from({ length: 1000 }, (_, i) => `cs:${12025550123 + i}`);
 let seq = 0;
 async function round(variant, sha, n) {
-  let issued = 0;
-  const [s0, e0] = [await serverCpu(), await evalsha()];
-  await Promise.all(
-    Array.from({ length: 64 }, async (_, w) => {
-      for (let i = 0; issued < n; i++) {
-        issued++;
-        const user = users[(w + 64 * i) % users.length];
-        const msg = `wamid.HBgL${user.slice(3)}FQIAEhgU${(seq++).toString(16).toUpperCase().padStart(8, '0')}A==`;
-        const [keys, argv] = variant.call(user, msg);
-        await client.evalsha(sha, keys.length, ...keys, ...argv);
-      }
-    }),
-  );
-  const [s1, e1] = [await serverCpu(), await evalsha()];
+  const e0 = await evalsha();
+  const r = await diag.inFlight((worker, i) => {
+    const user = users[(worker + 64 * i) % users.length];
+    const msg = `wamid.HBgL${user.slice(3)}FQIAEhgU${(seq++).toString(16).toUpperCase().padStart(8, '0')}A==`;
+    const [keys, argv] = variant.call(user, msg);
+    return client.evalsha(sha, keys.length, ...keys, ...argv);
+  }, n);
+  const e1 = await evalsha();
   const calls = e1.calls - e0.calls;
-  return { usec: (e1.usec - e0.usec) / calls, cpu: (s1 - s0) / calls };
+  return { usec: (e1.usec - e0.usec) / calls, cpu: r.serverUs / calls };
 }
 
 const results = Object.fromEntries(Object.keys(variants).map((name) => [name, []]));
-for (let r = 0; r < Number(args.rounds); r++) {
+for (let r = 0; r < diag.rounds; r++) {
   for (const [name, variant] of Object.entries(variants)) {
     const sha = await admin.script('LOAD', variant.body);
-    results[name].push(await round(variant, sha, N));
+    results[name].push(await round(variant, sha, diag.n));
   }
 }
-console.log(`64 in flight, ${N.toLocaleString('en-US')} calls per round, median of ${args.rounds} rounds.\n`);
+console.log(
+  `64 in flight, ${diag.n.toLocaleString('en-US')} calls per round, median of ${diag.rounds} rounds.\n`,
+);
 console.log('| script call | executing (commandstats usec / call) | redis-server CPU us / call |');
 console.log('| --- | ---: | ---: |');
 for (const [name, rows] of Object.entries(results)) {
-  const m = (k) => median(rows.map((row) => row[k]));
+  const m = (k) => diag.median(rows, k);
   console.log(`| ${name} | ${m('usec').toFixed(2)} | ${m('cpu').toFixed(2)} |`);
 }
-await admin.flushall();
-admin.disconnect();
 client.disconnect();
-await stopSharedServers();
+await diag.finish();
