@@ -216,7 +216,8 @@ export async function redisDriver(options: RedisDriverOptions = {}): Promise<Red
     const args = [req.claimKey === undefined ? '0' : '1', req.lease ? ms(req.lease.ttlMs) : '', '1'];
     // Only a begin under the user's lease, taken here or held (withLease), may use or fill the
     // cache (redis-read-cache.ts); begin.lua checks that a held lease is still the caller's.
-    const held = req.lease ? undefined : req.heldLease;
+    // Without a cache the held token is not sent: begin.lua would read the lease key for nothing.
+    const held = cache && !req.lease ? req.heldLease : undefined;
     const cached = cache && (req.lease || held !== undefined) ? cache.validatable(req.key) : undefined;
     if (cached) args.push(String(cached.record.version), cached.writer as string);
     if (held !== undefined) {
