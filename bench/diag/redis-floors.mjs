@@ -1,0 +1,166 @@
+// How far chatstate's Redis transition is from the least its two scripts can cost, and from keyv,
+// in one process against one server, rounds alternated. Four subjects, 64 in flight, 1,000 users:
+//   store              chatstate's SessionStore on redis:// (the bench's transition)
+//   scripts, ioredis   begin.lua + commit.lua of the same transition (claim, lease, cached-copy
+//                      check, history, TTL, event) sent through the driver's own EVALSHA path on
+//                      ioredis, arguments built by the driver's codec: no SessionStore, no session code
+//   scripts, node-redis  the same two calls through node-redis (the client @keyv/redis uses)
+//   keyv               keyv + @keyv/redis bare get + set (issue 3's peer)
+// store minus "scripts, ioredis" is chatstate's own JavaScript; the two script rows differ by the
+// client alone; "scripts" against keyv says whether the scripts' work leaves room to match keyv.
+// Uses the built dist/ (`npm run build` first).
+//
+//   node bench/diag/redis-floors.mjs [--n 20000] [--rounds 5]
+
+// How far chatstate's Redis transition is from the least its two scripts can cost, and from keyv,
+// in one process against one server, rounds alternated. Four subjects, 64 in flight, 1,000 users:
+//   store              chatstate's SessionStore on redis:// (the bench's transition)
+//   scripts, ioredis   begin.lua + commit.lua of the same transition (claim, lease, cached-copy
+//                      check, history, TTL, event) sent through the driver's own EVALSHA path on
+//                      ioredis, arguments built by the driver's codec: no SessionStore, no session code
+//   scripts, node-redis  the same two calls through node-redis (the client @keyv/redis uses)
+//   keyv               keyv + @keyv/redis bare get + set (issue 3's peer)
+// store minus "scripts, ioredis" is chatstate's own JavaScript; the two script rows differ by the
+// client alone; "scripts" against keyv says whether the scripts' work leaves room to match keyv.
+// Uses the built dist/ (`npm run build` first).
+//
+//   node bench/diag/redis-floors.mjs [--n 20000] [--rounds 5]
+import KeyvRedis, { createClient } from '@keyv/redis';
+import { Redis } from 'ioredis';
+import Keyv from 'keyv';
+import { openStore } from '../lib/chatstate.mjs';
+import { redisDiag } from '../lib/redis-diag.mjs';
+import {
+  CHATSTATE_OPTIONS,
+  HISTORY_LIMIT,
+  nextMessageId,
+  SEED,
+  SESSION_TTL_MS,
+  stepHandler,
+  stepPlain,
+  userIds,
+  writeSeed,
+} from '../lib/workload.mjs';
+
+const { LUA_SCRIPTS } = await import('../../dist/store/lua/generated/scripts.js');
+const { sendScript } = await import('../../dist/store/drivers/redis-scripts.js');
+const { commitArgs } = await import('../../dist/store/drivers/redis-codec.js');
+const { codecByName } = await import('../../dist/session/codec.js');
+
+const diag = await redisDiag({ n: 20000, rounds: 5 });
+const users = userIds(1000);
+
+const store = await openStore(diag.url, CHATSTATE_OPTIONS);
+for (let i = 0; i < users.length; i += 64)
+  await Promise.all(users.slice(i, i + 64).map((id) => store.transition(id, writeSeed)));
+
+const keyv = new Keyv({ store: new KeyvRedis(diag.url) });
+for (const id of users) await keyv.set(id, { ...SEED, id }, SESSION_TTL_MS);
+
+const ioredis = new Redis(diag.url);
+const nodeRedis = await createClient({ url: diag.url }).connect();
+
+// The scripts rows keep their own sessions (prefix `floor:`), version and writer token per user,
+// as the driver's read cache does, so begin.lua answers "unchanged" after HMGET v w like the store's.
+// The history entry as the store writes it (session/fields.ts: [direction, at, text]).
+const entry = codecByName('msgpack').encode([0, Date.now(), 'hello']);
+const state = new Map(users.map((id) => [id, { version: 0, writer: '' }]));
+const keysOf = (id, claimId) => {
+  const tag = `{floor:${id}}`;
+  return [tag, `${tag}:h`, `${tag}:l`, `${tag}:c:floor:${claimId}`];
+};
+
+/** begin + commit of the bench's step for one user through `send(script, keys, args)`. */
+async function scripts(send, id) {
+  const s = state.get(id);
+  const keys = keysOf(id, nextMessageId(id));
+  const begun = await send(LUA_SCRIPTS.begin, keys, ['1', '30000', '1', String(s.version), s.writer]);
+  const expected = s.version === 0 ? 2 : 4; // no session yet | the copy is still current
+  if (Number(begun[0]) !== expected) throw new Error(`begin replied ${begun[0]}, expected ${expected}`);
+  const token = Number(String(begun[1]));
+  const now = Date.now();
+  const args = commitArgs(
+    {
+      key: `floor:${id}`,
+      now,
+      expectVersion: s.version,
+      leaseToken: token,
+      release: true,
+      claim: { key: 'unused', ttlMs: 7 * 86_400_000 },
+      change: {
+        kind: 'fields',
+        expiresAt: now + SESSION_TTL_MS,
+        patch: {
+          reset: false,
+          set: { d: '25', n: 'awaiting_email', p: 'awaiting_email', r: String(s.version + 1) },
+          del: [],
+          incr: {},
+          push: [entry],
+          historyLimit: HISTORY_LIMIT,
+        },
+      },
+    },
+    { graceMs: 60_000, channel: 'floor:events' },
+    s.writer,
+  );
+  const committed = await send(LUA_SCRIPTS.commit, keys, args);
+  if (Number(committed[0]) !== 0) throw new Error(`commit replied ${committed[0]}`);
+  s.version++;
+  s.writer = String(token);
+}
+
+const viaIoredis = (script, keys, args) => sendScript(ioredis, script, keys, args);
+const viaNodeRedis = (script, keys, args) =>
+  nodeRedis.sendCommand(['EVALSHA', script.sha1, String(keys.length), ...keys, ...args], {
+    typeMapping: { 36: Buffer },
+  });
+
+const subjects = {
+  store: async (id) => {
+    const result = await store.transition(id, stepHandler, { claim: nextMessageId(id) });
+    if (result.status !== 'committed') throw new Error(`transition was ${result.status}`);
+  },
+  'scripts, ioredis (driver path)': (id) => scripts(viaIoredis, id),
+  'scripts, node-redis': (id) => scripts(viaNodeRedis, id),
+  'keyv + @keyv/redis bare get + set': async (id) => {
+    const session = await keyv.get(id);
+    await keyv.set(id, stepPlain(session, Date.now()), SESSION_TTL_MS);
+  },
+};
+
+const results = Object.fromEntries(Object.keys(subjects).map((name) => [name, []]));
+const run = (step, n) => diag.inFlight((worker, i) => step(users[(worker + 64 * i) % users.length]), n);
+for (const step of Object.values(subjects)) await run(step, 3000);
+for (let r = 0; r < diag.rounds; r++) {
+  for (const [name, step] of Object.entries(subjects)) {
+    const m = await run(step, diag.n);
+    results[name].push({
+      rate: (diag.n / m.wallMs) * 1000,
+      node: m.nodeUs / diag.n,
+      server: m.serverUs / diag.n,
+    });
+  }
+}
+
+const keyvRates = results['keyv + @keyv/redis bare get + set'].map((row) => row.rate);
+console.log(
+  `64 in flight, ${diag.n.toLocaleString('en-US')} transitions per round, median of ${diag.rounds} rounds (rounds alternated).\n`,
+);
+console.log(
+  '| subject | transitions/s | vs keyv (median of per-round ratios) | Node CPU us / transition | redis-server CPU us / transition |',
+);
+console.log('| --- | ---: | ---: | ---: | ---: |');
+for (const [name, rows] of Object.entries(results)) {
+  const ratio = diag.median(
+    rows.map((row, i) => ({ ratio: row.rate / keyvRates[i] })),
+    'ratio',
+  );
+  console.log(
+    `| ${name} | ${Math.round(diag.median(rows, 'rate')).toLocaleString('en-US')} | ${ratio.toFixed(2)}x | ${diag.median(rows, 'node').toFixed(1)} | ${diag.median(rows, 'server').toFixed(1)} |`,
+  );
+}
+await store.close();
+await keyv.disconnect();
+ioredis.disconnect();
+await nodeRedis.quit();
+await diag.finish();
