@@ -52,24 +52,25 @@ async function round(step, n) {
   return { rate: (n / r.wallMs) * 1000, node: r.nodeUs / n, server: r.serverUs / n };
 }
 
-const results = Object.fromEntries(Object.keys(subjects).map((name) => [name, []]));
-for (let r = 0; r < diag.rounds; r++) {
-  for (const [name, step] of Object.entries(subjects)) {
-    await round(step, 2000);
-    results[name].push(await round(step, diag.n));
-  }
-}
+const results = await diag.alternate(subjects, async (step) => {
+  await round(step, 2000);
+  return round(step, diag.n);
+});
 console.log(
   `64 in flight, ${diag.n.toLocaleString('en-US')} pairs per round, median of ${diag.rounds} rounds.\n`,
 );
-console.log('| client: pair of commands | pairs/s | Node CPU us / pair | redis-server CPU us / pair |');
-console.log('| --- | ---: | ---: | ---: |');
-for (const [name, rows] of Object.entries(results)) {
-  const m = (k) => diag.median(rows, k);
-  console.log(
-    `| ${name} | ${Math.round(m('rate')).toLocaleString('en-US')} | ${m('node').toFixed(1)} | ${m('server').toFixed(1)} |`,
-  );
-}
+diag.table(
+  ['client: pair of commands', 'pairs/s', 'Node CPU us / pair', 'redis-server CPU us / pair'],
+  Object.entries(results).map(([name, rows]) => {
+    const m = (k) => diag.median(rows, k);
+    return [
+      name,
+      Math.round(m('rate')).toLocaleString('en-US'),
+      m('node').toFixed(1),
+      m('server').toFixed(1),
+    ];
+  }),
+);
 ioredis.disconnect();
 pipelined.disconnect();
 await nodeRedis.quit();

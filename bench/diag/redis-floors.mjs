@@ -128,37 +128,40 @@ const subjects = {
   },
 };
 
-const results = Object.fromEntries(Object.keys(subjects).map((name) => [name, []]));
 const run = (step, n) => diag.inFlight((worker, i) => step(users[(worker + 64 * i) % users.length]), n);
 for (const step of Object.values(subjects)) await run(step, 3000);
-for (let r = 0; r < diag.rounds; r++) {
-  for (const [name, step] of Object.entries(subjects)) {
-    const m = await run(step, diag.n);
-    results[name].push({
-      rate: (diag.n / m.wallMs) * 1000,
-      node: m.nodeUs / diag.n,
-      server: m.serverUs / diag.n,
-    });
-  }
-}
+const results = await diag.alternate(subjects, async (step) => {
+  const m = await run(step, diag.n);
+  return { rate: (diag.n / m.wallMs) * 1000, node: m.nodeUs / diag.n, server: m.serverUs / diag.n };
+});
 
 const keyvRates = results['keyv + @keyv/redis bare get + set'].map((row) => row.rate);
 console.log(
   `64 in flight, ${diag.n.toLocaleString('en-US')} transitions per round, median of ${diag.rounds} rounds (rounds alternated).\n`,
 );
-console.log(
-  '| subject | transitions/s | vs keyv (median of per-round ratios) | Node CPU us / transition | redis-server CPU us / transition |',
+diag.table(
+  [
+    'subject',
+    'transitions/s',
+    'vs keyv (median of per-round ratios)',
+    'Node CPU us / transition',
+    'redis-server CPU us / transition',
+  ],
+  Object.entries(results).map(([name, rows]) => {
+    const m = (k) => diag.median(rows, k);
+    const ratio = diag.median(
+      rows.map((row, i) => ({ ratio: row.rate / keyvRates[i] })),
+      'ratio',
+    );
+    return [
+      name,
+      Math.round(m('rate')).toLocaleString('en-US'),
+      `${ratio.toFixed(2)}x`,
+      m('node').toFixed(1),
+      m('server').toFixed(1),
+    ];
+  }),
 );
-console.log('| --- | ---: | ---: | ---: | ---: |');
-for (const [name, rows] of Object.entries(results)) {
-  const ratio = diag.median(
-    rows.map((row, i) => ({ ratio: row.rate / keyvRates[i] })),
-    'ratio',
-  );
-  console.log(
-    `| ${name} | ${Math.round(diag.median(rows, 'rate')).toLocaleString('en-US')} | ${ratio.toFixed(2)}x | ${diag.median(rows, 'node').toFixed(1)} | ${diag.median(rows, 'server').toFixed(1)} |`,
-  );
-}
 await store.close();
 await keyv.disconnect();
 ioredis.disconnect();

@@ -68,21 +68,19 @@ async function round(variant, sha, n) {
   return { usec: (e1.usec - e0.usec) / calls, cpu: r.serverUs / calls };
 }
 
-const results = Object.fromEntries(Object.keys(variants).map((name) => [name, []]));
-for (let r = 0; r < diag.rounds; r++) {
-  for (const [name, variant] of Object.entries(variants)) {
-    const sha = await admin.script('LOAD', variant.body);
-    results[name].push(await round(variant, sha, diag.n));
-  }
-}
+const results = await diag.alternate(variants, async (variant) => {
+  const sha = await admin.script('LOAD', variant.body);
+  return round(variant, sha, diag.n);
+});
 console.log(
   `64 in flight, ${diag.n.toLocaleString('en-US')} calls per round, median of ${diag.rounds} rounds.\n`,
 );
-console.log('| script call | executing (commandstats usec / call) | redis-server CPU us / call |');
-console.log('| --- | ---: | ---: |');
-for (const [name, rows] of Object.entries(results)) {
-  const m = (k) => diag.median(rows, k);
-  console.log(`| ${name} | ${m('usec').toFixed(2)} | ${m('cpu').toFixed(2)} |`);
-}
+diag.table(
+  ['script call', 'executing (commandstats usec / call)', 'redis-server CPU us / call'],
+  Object.entries(results).map(([name, rows]) => {
+    const m = (k) => diag.median(rows, k);
+    return [name, m('usec').toFixed(2), m('cpu').toFixed(2)];
+  }),
+);
 client.disconnect();
 await diag.finish();

@@ -49,6 +49,23 @@ export async function redisDiag(defaults) {
       const c = process.cpuUsage(c0);
       return { wallMs, nodeUs: c.user + c.system, serverUs: s1 - s0 };
     },
+    /**
+     * Calls `measure(subject, name)` for every subject, round after round (the subjects alternate
+     * within a round, so a noisy phase of the host hits them all). Returns { name: [result per round] }.
+     */
+    async alternate(subjects, measure) {
+      const results = Object.fromEntries(Object.keys(subjects).map((name) => [name, []]));
+      for (let round = 0; round < this.rounds; round++)
+        for (const [name, subject] of Object.entries(subjects))
+          results[name].push(await measure(subject, name));
+      return results;
+    },
+    /** Prints a markdown table: `header` names the columns, each row is an array of cells. */
+    table(header, rows) {
+      console.log(`| ${header.join(' | ')} |`);
+      console.log(`| --- |${' ---: |'.repeat(header.length - 1)}`);
+      for (const row of rows) console.log(`| ${row.join(' | ')} |`);
+    },
     /** Median of `key` over the rounds of one row. */
     median: (rows, key) => median(rows.map((row) => row[key])),
     async finish() {
