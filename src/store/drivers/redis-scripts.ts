@@ -48,9 +48,9 @@ export function evalScript(client: RedisClient, script: LuaScript, keys: string[
  * EVALSHA, written to the socket as the driver encoded it. ioredis's generic path costs about 6 us
  * of CPU per command with ~30 arguments (flattening and checking every argument, then building the
  * request from many small strings and Buffers); this one is written once, as bytes
- * (redis-request.ts). ioredis still sends it, times it out,
- * matches its reply and, on a cluster, routes it: it keeps the SHA, key count and keys as its
- * arguments, which is where ioredis finds the keys (the slot).
+ * (redis-request.ts). ioredis still sends it, times it out, matches its reply and, on a cluster,
+ * routes it: it keeps the SHA, key count and keys as its arguments, which is where ioredis finds
+ * the keys (the slot).
  */
 export class EvalSha extends Command {
   readonly #request: Buffer;
