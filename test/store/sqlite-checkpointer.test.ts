@@ -9,8 +9,24 @@ const dir = mkdtempSync(join(tmpdir(), 'chatstate-checkpointer-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 
-/** Sessions found in the database file alone (a copy without its WAL): what checkpoints wrote back. */
+/**
+ * Sessions found in the database file alone (a copy without its WAL): what checkpoints wrote back.
+ * The background checkpointer may be writing pages while the file is copied; such a torn copy reads
+ * as corrupt (SQLITE_CORRUPT / SQLITE_NOTADB), so it is copied again rather than counted.
+ */
 function checkpointedSessions(path: string): number {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return countInCopy(path);
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      const torn = code?.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB';
+      if (!torn || attempt === 20) throw error;
+    }
+  }
+}
+
+function countInCopy(path: string): number {
   const copy = join(dir, `copy-${++n}.db`);
   copyFileSync(path, copy);
   const db = new Database(copy, { readonly: true });
@@ -42,9 +58,12 @@ describe('sqlite background checkpointer', () => {
     const driver = sqliteDriver({ path, checkpointIntervalMs: 10 });
     await writeSessions(driver, 50);
     const deadline = Date.now() + 5000;
-    while (checkpointedSessions(path) < 50 && Date.now() < deadline)
+    let found = checkpointedSessions(path);
+    while (found < 50 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 20));
-    expect(checkpointedSessions(path)).toBe(50);
+      found = checkpointedSessions(path);
+    }
+    expect(found).toBe(50);
     await driver.close();
     // The worker's connection closed too: SQLite removes the WAL only when the last connection closes.
     expect(existsSync(`${path}-wal`)).toBe(false);
