@@ -7,7 +7,7 @@
 //   node bench/diag/redis-bursts.mjs [--n 3000] [--rounds 3]     (n: bursts per round)
 //
 // docs/redis.md ("What limits the rate now") compares this build with the one before held leases
-// used the read cache.
+// used the read cache (now the store's session copies).
 import { openStore } from '../lib/chatstate.mjs';
 import { redisDiag } from '../lib/redis-diag.mjs';
 import { CHATSTATE_OPTIONS, nextMessageId, stepHandler, userIds, writeSeed } from '../lib/workload.mjs';

@@ -61,7 +61,7 @@ const ioredis = new Redis(diag.url);
 const nodeRedis = await createClient({ url: diag.url }).connect();
 
 // The scripts rows keep their own sessions (prefix `floor:`), version and writer token per user,
-// as the driver's read cache does, so begin.lua answers "unchanged" after HMGET v w like the store's.
+// as the store's session copies do, so begin.lua answers "unchanged" after HMGET v w like the store's.
 // The history entry as the store writes it (session/fields.ts: [direction, at, text]).
 const entry = codecByName('msgpack').encode([0, Date.now(), 'hello']);
 const state = new Map(users.map((id) => [id, { version: 0, writer: '' }]));

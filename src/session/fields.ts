@@ -172,8 +172,8 @@ function decodeEntry(raw: string | Uint8Array, codec: Codec): unknown {
  * every field and history entry again: only what the patch wrote is decoded, from the text and
  * bytes it wrote. `base` must be read-only (deep-frozen), since its values are shared with the
  * result; the result is deep-frozen too. Null for a patch with server-side increments, whose
- * result only Redis knows. SessionStore uses it when a driver keeps the committed record
- * (CommitResult.stored), so that the next transition of the user skips decoding altogether.
+ * result only Redis knows. SessionStore builds the copy it keeps of a committed session with it
+ * (session-copies.ts), so that the next transition of the user skips reading and decoding.
  */
 export function decodeAfterCommit(
   base: Session,

@@ -41,6 +41,12 @@ export interface DriverCapabilities {
    * driver that says so without one. Absent means false.
    */
   outbox?: boolean;
+  /**
+   * How many users' sessions SessionStore may keep in memory between their transitions, for the
+   * driver to validate instead of reading them again (`BeginRequest.copy`, `CommitResult.stamp`;
+   * docs/redis.md, "Session copies"). Absent or 0: the driver does not validate copies.
+   */
+  sessionCopies?: number;
 }
 
 export interface StoredBlob {
@@ -86,16 +92,33 @@ export interface BeginRequest {
   checkLease?: { heldToken?: number };
   /**
    * The token of a lease the caller already holds (`withLease`) and commits under. begin takes no
-   * lease with it; a driver may use it to serve a copy it read or wrote under that same lease
-   * (the Redis read cache). Drivers that do not need it ignore it.
+   * lease with it; a driver that validates copies (`sessionCopies`) checks that the lease is still
+   * the caller's before it answers `unchanged` or a `stamp`. Drivers that do not need it ignore it.
    */
   heldLease?: number;
+  /**
+   * The copy of the session the caller kept from its last commit (drivers with `sessionCopies`),
+   * sent only with `lease` or `heldLease`: when the stored session is still this copy and the
+   * lease is the caller's, begin answers `unchanged` and reads nothing more.
+   */
+  copy?: { version: number; stamp: string };
 }
 
 export type BeginResult =
   | { status: 'duplicate' }
   | { status: 'busy'; leaseExpiresAt: number }
-  | { status: 'ok'; lease: LeaseGrant | null; record: StoredRecord | null };
+  | {
+      status: 'ok';
+      lease: LeaseGrant | null;
+      record: StoredRecord | null;
+      /**
+       * Drivers with `sessionCopies`: set when the record was read under the caller's lease (taken
+       * or held) and identifies it (`''` for no session). Pass it back as `CommitRequest.copyStamp`.
+       */
+      stamp?: string;
+    }
+  /** The stored session is still `BeginRequest.copy`, and the lease is the caller's. */
+  | { status: 'unchanged'; lease: LeaseGrant | null };
 
 export interface CommitRequest {
   key: string;
@@ -122,6 +145,12 @@ export interface CommitRequest {
    * Only sent to drivers whose inbox says `removesOnCommit`; saves the drain a write per message.
    */
   consume?: string;
+  /**
+   * The stamp of the session this transition began from (`BeginResult.stamp`, or the stamp of the
+   * copy begin validated): the commit is refused as a conflict unless the stored session still
+   * carries it, so content deleted and written again up to the same version is not taken for it.
+   */
+  copyStamp?: string;
 }
 
 export interface BlobChange {
@@ -152,11 +181,10 @@ export type CommitResult =
       status: 'ok';
       version: number;
       /**
-       * The record as it now stands, when the driver keeps it and will hand this same object back
-       * from `begin` for as long as it is current (the Redis driver's read cache). A driver must
-       * never change such an object; SessionStore keeps the session decoded from it beside it.
+       * Drivers with `sessionCopies`: what identifies the stored session now (the fencing token
+       * that wrote it), when a later begin can validate a copy of it (`BeginRequest.copy`).
        */
-      stored?: StoredRecord;
+      stamp?: string;
     }
   | { status: 'conflict' }
   | { status: 'lease_lost' };

@@ -30,6 +30,7 @@ import { LeaseKeeper } from './lease-keeper.js';
 import { andThen, isPromise, type MaybePromise } from './maybe-promise.js';
 import { type ResolvedStoreOptions, resolveOptions, type StoreOptions } from './options.js';
 import { rawBytesOf } from './raw.js';
+import { SessionCopies, type SessionCopy } from './session-copies.js';
 import { StoreInbox } from './store-inbox.js';
 import { StoreOutbox } from './store-outbox.js';
 import { validateId } from './validate.js';
@@ -114,13 +115,10 @@ export class SessionStore<V extends Vars = Vars> {
   #sweeper: ReturnType<typeof setInterval> | undefined;
   #closed = false;
   /**
-   * Sessions decoded from records a driver keeps and hands back unchanged from begin
-   * (CommitResult.stored: the Redis read cache). Deep-frozen, so a handler cannot change what the
-   * next transition of the user reads; dropped with the record when the driver lets it go.
+   * Sessions kept after this store's leased commits, for drivers that validate copies (Redis):
+   * the user's next begin asks only whether the copy is still current (session-copies.ts).
    */
-  readonly #decoded = new WeakMap<StoredRecord, Session>();
-  /** An upper bound of the encoded size of each session in #decoded (#prepare). */
-  readonly #sizeBound = new WeakMap<Session, number>();
+  readonly #copies: SessionCopies | null;
 
   constructor(driver: Driver, options: StoreOptions = {}, driverPrefix = '') {
     this.options = resolveOptions(options, driverPrefix);
@@ -132,6 +130,8 @@ export class SessionStore<V extends Vars = Vars> {
     if (o.ttlMs !== null && !(o.ttlMs > 0)) invalid('ttlMs must be > 0 or null');
     if (!(o.maxAttempts >= 1)) invalid('maxAttempts must be >= 1');
     this.#body = new BodyEncoding(codecByName(o.codec), o.compressAbove);
+    const copies = driver.capabilities.sessionCopies ?? 0;
+    this.#copies = copies > 0 ? new SessionCopies(copies) : null;
     this.#leaseKeeper = new LeaseKeeper(Math.max(10, Math.floor(o.leaseTtlMs / 3)), (key, token) => {
       this.driver.extendLease(key, token, o.leaseTtlMs, o.clock()).catch(() => false);
     });
@@ -201,6 +201,8 @@ export class SessionStore<V extends Vars = Vars> {
       options.lease !== false && checkOnly ? (held ? { heldToken: held.token } : {}) : undefined;
     const takeLease = options.lease !== false && !checkOnly && !held ? { ttlMs: o.leaseTtlMs } : undefined;
     const commitCheck = options.lease !== false && checkOnly && !held;
+    // A kept copy is only offered, and the driver only validates it, under the user's lease.
+    const copies = takeLease || held ? this.#copies : null;
     let waitedSince = 0;
     let attempt = 0;
     try {
@@ -212,6 +214,8 @@ export class SessionStore<V extends Vars = Vars> {
         if (checkLease) request.checkLease = checkLease;
         if (takeLease) request.lease = takeLease;
         if (held) request.heldLease = held.token;
+        const copy = copies?.get(key);
+        if (copy) request.copy = copy;
         // Awaited even when the driver answered at once: this one microtask turn lets the other
         // transitions started in this tick begin too, so a driver that shares one transaction per
         // tick (SQLite: sqlite-turn.ts) commits them together instead of one COMMIT each. It is
@@ -238,10 +242,27 @@ export class SessionStore<V extends Vars = Vars> {
         const lease = held
           ? { token: held.token, owned: false }
           : begun.lease && { token: begun.lease.token, owned: true };
-        let outcome = this.#runAndCommit(
-          { id, key, now, lease, handler, options, claimKey, checkLease: commitCheck },
-          begun.record,
-        );
+        const run: Attempt<V, R> = {
+          id,
+          key,
+          now,
+          lease,
+          handler,
+          options,
+          claimKey,
+          checkLease: commitCheck,
+          copy: undefined,
+          stamp: undefined,
+        };
+        let record: StoredRecord | null = null;
+        if (begun.status === 'unchanged') {
+          run.copy = copy;
+          run.stamp = copy?.stamp;
+        } else {
+          record = begun.record;
+          run.stamp = begun.stamp;
+        }
+        let outcome = this.#runAndCommit(run, record);
         if (isPromise(outcome)) outcome = await outcome;
         if (typeof outcome === 'object') {
           o.observer?.transition?.(outcome.status, performance.now() - started);
@@ -266,6 +287,8 @@ export class SessionStore<V extends Vars = Vars> {
         await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** attempt)));
       }
     } catch (error) {
+      // Whatever failed (a commit that timed out may have been applied), the copy is not trusted.
+      this.#copies?.drop(key);
       o.observer?.transition?.('failed', performance.now() - started);
       throw error;
     }
@@ -303,7 +326,11 @@ export class SessionStore<V extends Vars = Vars> {
   }
 
   #load<R>(attempt: Attempt<V, R>, record: StoredRecord | null): MaybePromise<Outcome<V, R>> {
-    return andThen(this.#decode(attempt.id, attempt.key, record, attempt.now), (loaded) =>
+    const { copy } = attempt;
+    if (copy) return this.#runHandler(attempt, this.#loaded(copy.session, attempt.now));
+    // A session read under the lease with a stamp may be kept after the commit: read-only from now.
+    const freeze = this.#copies !== null && attempt.stamp !== undefined;
+    return andThen(this.#decode(attempt.id, attempt.key, record, attempt.now, freeze), (loaded) =>
       this.#runHandler(attempt, loaded),
     );
   }
@@ -345,7 +372,9 @@ export class SessionStore<V extends Vars = Vars> {
       envelope,
       durable,
     }));
-    const prepared = patch ? this.#prepare(loaded.session, draft.preview(), patch, loaded.migrated) : null;
+    const prepared = patch
+      ? this.#prepare(loaded.session, draft, patch, loaded.migrated, attempt.copy)
+      : null;
     return andThen(prepared, (value) => this.#commit(attempt, loaded, result, replies, value));
   }
 
@@ -378,25 +407,35 @@ export class SessionStore<V extends Vars = Vars> {
     if (replies.length && this.driver.outbox)
       request.outbox = replies.map((r) => ({ id: r.id, payload: JSON.stringify(r.envelope) }));
     if (claimKey !== undefined) request.claim = { key: claimKey, ttlMs: o.claimTtlMs };
+    // The stamp of a stored session (not of "no session", nor after a quarantine: version 0).
+    if (attempt.stamp && loaded.session.version > 0) request.copyStamp = attempt.stamp;
     const committed = this.driver.commit(request);
     const settle = (done: CommitResult): Outcome<V, R> => {
-      if (done.status !== 'ok') return done.status;
+      if (done.status !== 'ok') {
+        this.#copies?.drop(attempt.key);
+        return done.status;
+      }
       if (releaseHeld) this.#releasedInCommit.add(held);
       const effects: CommitEffects = { consumed: consume !== undefined, released: releaseHeld };
-      if (!prepared)
+      if (!prepared) {
+        // Nothing written: a session read under the lease (frozen, stamped) is still what is stored.
+        const base = loaded.session;
+        if (this.#copies && done.stamp !== undefined && base.version > 0 && Object.isFrozen(base)) {
+          const size = attempt.copy?.size;
+          this.#copies.keep(attempt.key, { session: base, version: base.version, stamp: done.stamp, size });
+        }
         return {
           status: 'unchanged',
-          session: loaded.session as Session<V>,
+          session: base as Session<V>,
           result,
           replies: [],
           ...effects,
         };
-      if (done.stored) this.#keepDecoded(attempt.id, done.stored, loaded.session, prepared);
+      }
+      const kept = done.stamp === undefined ? null : this.#keep(attempt, loaded.session, prepared, done);
+      const next = kept ?? prepared.next ?? prepared.preview();
       // The stored version is the next one (applyPatch's), unless the driver says otherwise.
-      const session =
-        done.version === prepared.next.version
-          ? prepared.next
-          : extend(prepared.next, { version: done.version });
+      const session = done.version === next.version ? next : extend(next, { version: done.version });
       return {
         status: 'committed',
         session: session as Session<V>,
@@ -409,35 +448,54 @@ export class SessionStore<V extends Vars = Vars> {
   }
 
   /**
-   * Keeps the session a later begin will find in `stored` (CommitResult.stored), decoded. Built from
-   * the session the commit started on when that one is read-only too (a kept one, or none: a new or
-   * cleared session); otherwise, after a plain load whose objects the handler may have changed in
-   * place, decoded from the record itself.
+   * Keeps the session this commit stored as the user's copy (drivers that validate copies, after
+   * a commit that returned a stamp), and returns it; null when it cannot be kept. It is built from
+   * the session the commit started on plus what the commit wrote, read back from the text and bytes
+   * it wrote (decodeAfterCommit): exactly what reading the stored session would give. That needs
+   * the session begun from to be read-only (a copy, or one frozen on load) or not used at all (a
+   * new, cleared or expired one), and, for a stored session, its stamp checked by the commit.
    */
-  #keepDecoded(id: string, stored: StoredRecord, base: Session, { change, size }: Prepared): void {
-    if (change.kind !== 'fields' || 'body' in stored) return;
-    const codec = this.#body.codec;
+  #keep<R>(
+    attempt: Attempt<V, R>,
+    base: Session,
+    { change, size }: Prepared,
+    done: { version: number; stamp?: string },
+  ): Session | null {
+    const copies = this.#copies;
+    if (!copies || change.kind !== 'fields' || attempt.stamp === undefined) return null;
+    if (!(Object.isFrozen(base) || change.patch.reset || base.version === 0)) return null;
+    let session: Session | null = null;
     try {
-      const session =
-        Object.isFrozen(base) || change.patch.reset || base.version === 0
-          ? decodeAfterCommit(base, change.patch, stored, codec)
-          : deepFreeze(decodeFields(id, stored, codec));
-      if (!session) return;
-      this.#decoded.set(stored, session);
-      if (size !== undefined) this.#sizeBound.set(session, size);
+      session = decodeAfterCommit(
+        base,
+        change.patch,
+        { version: done.version, expiresAt: change.expiresAt },
+        this.#body.codec,
+      );
     } catch {
-      // Not kept: the next begin decodes the record itself and quarantines it if it is corrupt.
+      // Not kept: the next begin reads the session and quarantines it if it is corrupt.
     }
+    if (session === null) {
+      copies.drop(attempt.key);
+      return null;
+    }
+    copies.keep(attempt.key, { session, version: done.version, stamp: done.stamp as string, size });
+    return session;
   }
 
   /** The stored session (or a fresh one); a corrupt one is quarantined and replaced by a fresh one. */
-  #decode(id: string, key: string, record: StoredRecord | null, now: number): MaybePromise<Loaded> {
+  #decode(
+    id: string,
+    key: string,
+    record: StoredRecord | null,
+    now: number,
+    freeze = false,
+  ): MaybePromise<Loaded> {
     if (!record) return { session: this.#fresh(id, now), expired: null, migrated: false };
-    const kept = this.#decoded.get(record);
-    if (kept !== undefined) return this.#loaded(kept, now);
     let stored: MaybePromise<Session>;
     try {
       stored = 'body' in record ? this.#body.decode(id, record) : decodeFields(id, record, this.#body.codec);
+      if (freeze && !isPromise(stored)) deepFreeze(stored);
     } catch (error) {
       return this.#corrupt(error, id, key, record, now);
     }
@@ -483,36 +541,51 @@ export class SessionStore<V extends Vars = Vars> {
     reason: string,
     now: number,
   ): Promise<void> {
+    this.#copies?.drop(key);
     await this.driver.quarantine(key, rawBytesOf(record), reason, now);
     this.options.observer?.corrupt?.(this.driver.name, reason);
     for (const listener of this.#listeners) listener({ id, reason });
   }
 
-  #prepare(base: Session, next: Session, patch: SessionPatch, migrated: boolean): MaybePromise<Prepared> {
+  #prepare(
+    base: Session,
+    draft: SessionDraft<V>,
+    patch: SessionPatch,
+    migrated: boolean,
+    copy: SessionCopy | undefined,
+  ): MaybePromise<Prepared> {
     const cap = Math.min(
       this.options.maxBytes,
       this.driver.capabilities.maxValueBytes ?? Number.POSITIVE_INFINITY,
     );
+    const preview = () => draft.preview();
     if (this.driver.capabilities.model === 'blob') {
+      const next = draft.preview();
       const blob = ({ body, size }: Encoded): Prepared => {
         if (size > cap) tooLarge(base.id, size, cap);
-        return { next, change: { kind: 'blob', body, expiresAt: patch.expiresAt } };
+        return { next, preview, change: { kind: 'blob', body, expiresAt: patch.expiresAt } };
       };
       return andThen(this.#body.encode(next), blob);
     }
     // A migrated session is rewritten whole so the upgraded vars and schema reach the hash.
-    const fieldPatch = migrated ? rewritePatch(next, patch) : patch;
-    const encoded = encodeFieldPatch(base, fieldPatch, this.#body.codec, next.createdAt);
+    const fieldPatch = migrated ? rewritePatch(draft.preview(), patch) : patch;
+    // The session's createdAt after the patch, as applyPatch sets it.
+    const createdAt = patch.reset ? patch.updatedAt : base.createdAt;
+    const encoded = encodeFieldPatch(base, fieldPatch, this.#body.codec, createdAt);
     // Encoding the whole session only to measure it cost a few percent of every commit. A kept
-    // session carries an upper bound of its size: while that bound plus what this patch can add
-    // stays under the cap, so does the session; past it, the session is measured (and the bound reset).
-    const known = encoded.reset ? undefined : this.#sizeBound.get(base);
+    // copy carries an upper bound of its size: while that bound plus what this patch can add stays
+    // under the cap, so does the session; past it, the session is measured (and the bound reset).
+    // Without a measurement the session after the patch is not built at all when the commit's
+    // copy is kept (#keep builds that one from what the commit wrote).
+    const known = encoded.reset ? undefined : copy?.size;
     let size = known === undefined ? cap + 1 : known + patchSizeBound(encoded);
+    let next: Session | null = null;
     if (size > cap) {
+      next = draft.preview();
       size = this.#body.sizeOf(next);
       if (size > cap) tooLarge(base.id, size, cap);
     }
-    return { next, size, change: { kind: 'fields', patch: encoded, expiresAt: patch.expiresAt } };
+    return { next, preview, size, change: { kind: 'fields', patch: encoded, expiresAt: patch.expiresAt } };
   }
 
   async #waitForLease(id: string, since: number, leaseExpiresAt: number): Promise<void> {
@@ -545,7 +618,9 @@ export class SessionStore<V extends Vars = Vars> {
   async delete(id: string): Promise<boolean> {
     this.#assertOpen();
     validateId(id);
-    return this.driver.delete(this.options.prefix + id);
+    const key = this.options.prefix + id;
+    this.#copies?.drop(key);
+    return this.driver.delete(key);
   }
 
   /** Lists user ids that start with `prefix` (admin use), a page at a time. */
@@ -670,6 +745,7 @@ export class SessionStore<V extends Vars = Vars> {
     this.#closed = true;
     if (this.#sweeper) clearInterval(this.#sweeper);
     await this.#queue.drain();
+    this.#copies?.clear();
     this.#leaseKeeper.close();
     await this.driver.close();
   }
@@ -699,6 +775,10 @@ interface Attempt<V extends Vars, R> {
   claimKey: string | undefined;
   /** The commit verifies that no other worker holds the lease (drivers that only check it). */
   checkLease: boolean;
+  /** The kept copy begin validated (`unchanged`): the session this attempt runs on. */
+  copy: SessionCopy | undefined;
+  /** What identifies the session begun from (the copy's or `BeginResult.stamp`), if anything does. */
+  stamp: string | undefined;
   /** Called once the handler has returned (stops extending a lease begin took). */
   handlerDone?: () => void;
 }
@@ -716,7 +796,10 @@ interface Loaded {
 }
 
 interface Prepared {
-  next: Session;
+  /** The session after the patch, when it was built already (blob stores, a measured size). */
+  next: Session | null;
+  /** Builds it (the draft's preview). */
+  preview: () => Session;
   /** Field stores: the encoded size of `next`, or an upper bound of it (see #prepare). */
   size?: number;
   change: BlobChange | FieldChange;

@@ -28,7 +28,7 @@ describe('redis session layout', () => {
     const created = first.status === 'committed' ? first.session.createdAt : 0;
     expect(await fields('{cs:12025550123}')).toEqual({
       v: '1',
-      // The fencing token of the lease the commit held (the read cache's validator).
+      // The fencing token of the lease the commit held (what validates a session copy).
       w: expect.stringMatching(/^[0-9]{16}$/),
       c: String(created),
       d: '0',

@@ -52,7 +52,7 @@ export function commitArgs(req: CommitRequest, o: CommitArgOptions, writer = '')
   let nSet = 1;
   if (req.leaseToken !== undefined) {
     // The writer's fencing token beside the version: together they identify this content for the
-    // read cache of whichever process holds it (redis-read-cache.ts).
+    // session copy of whichever process keeps one (docs/redis.md, "Session copies").
     args.push('w', String(req.leaseToken));
     nSet++;
   }

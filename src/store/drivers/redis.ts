@@ -21,7 +21,6 @@ import { ChangeFeed } from './redis-events.js';
 import { redisInbox } from './redis-inbox.js';
 import { quarantineKey, sessionKeys, transitionClaimKey } from './redis-keys.js';
 import { OUTBOX_RETENTION_MS, OUTBOX_UNLIST_AFTER_MS, redisOutbox } from './redis-outbox.js';
-import { type CachedSession, RedisReadCache } from './redis-read-cache.js';
 import { PendingReleases } from './redis-release.js';
 import { scanSessions } from './redis-scan.js';
 import {
@@ -78,9 +77,9 @@ export interface RedisDriverOptions {
    */
   outboxUnlistAfterMs?: number;
   /**
-   * How many users' sessions the process keeps after its own leased transitions, so that their
+   * How many users' sessions the store keeps after its own leased transitions, so that their
    * next begin only asks Redis whether the copy is still current instead of reading it again
-   * (redis-read-cache.ts). Least recently used go first. Default 10,000; 0 turns the cache off.
+   * (docs/redis.md, "Session copies"). Least recently used go first. Default 10,000; 0 turns it off.
    */
   cacheSessions?: number;
 }
@@ -120,8 +119,7 @@ export async function redisDriver(options: RedisDriverOptions = {}): Promise<Red
   const quarantineTtlMs = options.quarantineTtlMs ?? param('quarantineTtl', 30 * DAY);
   const events = options.events ?? target?.params.get('events') !== '0';
   const outboxRetentionMs = options.outboxRetentionMs ?? param('outboxRetention', OUTBOX_RETENTION_MS);
-  const cacheSessions = options.cacheSessions ?? param('cache', DEFAULT_CACHE_SESSIONS);
-  const cache = cacheSessions > 0 ? new RedisReadCache(cacheSessions) : null;
+  const copies = options.cacheSessions ?? param('cache', DEFAULT_CACHE_SESSIONS);
   const channel = events ? `${prefix}events` : '';
 
   let client: RedisClient;
@@ -170,6 +168,7 @@ export async function redisDriver(options: RedisDriverOptions = {}): Promise<Red
     maxValueBytes: 512 * 1024 * 1024,
     ttlResolutionMs: 1,
     outbox: true,
+    sessionCopies: copies,
   };
   const feed = new ChangeFeed(
     () =>
@@ -214,14 +213,14 @@ export async function redisDriver(options: RedisDriverOptions = {}): Promise<Red
     const keys = [k.hash, k.history, k.lease];
     if (req.claimKey !== undefined) keys.push(transitionClaimKey(req.key, req.claimKey));
     const args = [req.claimKey === undefined ? '0' : '1', req.lease ? ms(req.lease.ttlMs) : '', '1'];
-    // Only a begin under the user's lease, taken here or held (withLease), may use or fill the
-    // cache (redis-read-cache.ts); begin.lua checks that a held lease is still the caller's.
-    // Without a cache the held token is not sent: begin.lua would read the lease key for nothing.
-    const held = cache && !req.lease ? req.heldLease : undefined;
-    const cached = cache && (req.lease || held !== undefined) ? cache.validatable(req.key) : undefined;
-    if (cached) args.push(String(cached.record.version), cached.writer as string);
+    // Copies are validated, and stamps given, only under the user's lease, taken here or held
+    // (withLease); begin.lua checks that a held lease is still the caller's. Without copies the
+    // held token is not sent: begin.lua would read the lease key for nothing.
+    const held = copies && !req.lease ? req.heldLease : undefined;
+    const copy = copies && (req.lease || held !== undefined) ? req.copy : undefined;
+    if (copy) args.push(String(copy.version), copy.stamp);
     if (held !== undefined) {
-      if (!cached) args.push('', '');
+      if (!copy) args.push('', '');
       args.push(String(held));
     }
     const reply = decodeBegin(await call(name, LUA_SCRIPTS.begin, keys, args), graceMs);
@@ -229,15 +228,13 @@ export async function redisDriver(options: RedisDriverOptions = {}): Promise<Red
     if (reply.kind === 'busy') return { status: 'busy', leaseExpiresAt: req.now + Math.max(1, reply.pttl) };
     const lease =
       req.lease && reply.token > 0 ? { token: reply.token, expiresAt: req.now + req.lease.ttlMs } : null;
-    if (reply.kind === 'unchanged') {
-      // Only sent with a cached copy and a lease taken or still held, so both are there.
-      const entry = cached as CachedSession;
-      (cache as RedisReadCache).confirmed(req.key, entry, reply.token);
-      return { status: 'ok', lease, record: entry.record };
-    }
+    // Only sent with a copy and a lease taken or still held.
+    if (reply.kind === 'unchanged') return { status: 'unchanged', lease };
     // A token in the reply: read under the lease begin took, or under the held one (still held).
-    if (cache && reply.token > 0 && (lease || reply.token === held))
-      cache.loaded(req.key, reply.record, reply.token);
+    if (copies && reply.token > 0 && (lease || reply.token === held)) {
+      const stamp = stampOf(reply.record);
+      if (stamp !== undefined) return { status: 'ok', lease, record: reply.record, stamp };
+    }
     return { status: 'ok', lease, record: reply.record };
   };
 
@@ -250,14 +247,8 @@ export async function redisDriver(options: RedisDriverOptions = {}): Promise<Red
     const k = sessionKeys(req.key);
     const keys = [k.hash, k.history, k.lease];
     if (req.claim) keys.push(transitionClaimKey(req.key, req.claim.key));
-    // The copy this transition began with, if the cache may carry it forward: the script then also
-    // checks that the stored writer token is still the copy's (redis-read-cache.ts).
-    const entry = cache?.forCommit(req.key, req);
-    const args = commitArgs(
-      req,
-      argOptions,
-      entry && entry.record.version > 0 ? (entry.writer as string) : '',
-    );
+    // With a copy's stamp the script also checks that the stored writer token is still that one.
+    const args = commitArgs(req, argOptions, req.copyStamp ?? '');
     if (req.outbox?.length) {
       // The replies ride in the same script call as the state change (commit.lua).
       const parts = outbox.commitParts(req, req.claim !== undefined);
@@ -271,20 +262,13 @@ export async function redisDriver(options: RedisDriverOptions = {}): Promise<Red
         }
       }
     }
-    let reply: number[];
-    try {
-      reply = (await call('commit', LUA_SCRIPTS.commit, keys, args)) as number[];
-    } catch (error) {
-      cache?.drop(req.key);
-      throw error;
-    }
-    if (reply[0] === 0) {
-      const version = req.expectVersion + (req.change ? 1 : 0);
-      const stored = entry && cache?.committed(req.key, entry, req);
-      return stored ? { status: 'ok', version, stored } : { status: 'ok', version };
-    }
-    cache?.drop(req.key);
-    return { status: reply[0] === 2 ? 'lease_lost' : 'conflict' };
+    const reply = (await call('commit', LUA_SCRIPTS.commit, keys, args)) as number[];
+    if (reply[0] !== 0) return { status: reply[0] === 2 ? 'lease_lost' : 'conflict' };
+    const version = req.expectVersion + (req.change ? 1 : 0);
+    // A commit under a lease writes its token as `w`: with `v`, what a later begin validates.
+    if (!copies || req.leaseToken === undefined) return { status: 'ok', version };
+    const stamp = req.change ? String(req.leaseToken) : req.copyStamp;
+    return stamp ? { status: 'ok', version, stamp } : { status: 'ok', version };
   };
 
   const inbox = redisInbox(client, prefix);
@@ -310,7 +294,7 @@ export async function redisDriver(options: RedisDriverOptions = {}): Promise<Red
       byProviderId: op('outbox byProviderId', outbox.byProviderId),
       forUser: op('outbox forUser', outbox.forUser),
     },
-    begin: (req) => begin(req),
+    begin,
     commit,
     load: op('load', async (key: string, now: number): Promise<StoredFields | null> => {
       const reply = await begin({ key, now }, 'load');
@@ -351,12 +335,10 @@ export async function redisDriver(options: RedisDriverOptions = {}): Promise<Red
       }
     }),
     delete: op('delete', async (key: string) => {
-      cache?.drop(key);
       const k = sessionKeys(key);
       return (await runScript(client, LUA_SCRIPTS.delete, [k.hash, k.history], [channel, key])) === 1;
     }),
     quarantine: op('quarantine', async (key: string, raw: Uint8Array, reason: string, now: number) => {
-      cache?.drop(key);
       const k = sessionKeys(key);
       const q = quarantineKey(key, now, randomBytes(4).toString('hex'));
       const bytes = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
@@ -381,7 +363,6 @@ export async function redisDriver(options: RedisDriverOptions = {}): Promise<Red
     async close() {
       if (closed) return;
       closed = true;
-      cache?.clear();
       releases.close();
       await feed.close();
       if (owned) await client.quit().catch(() => client.disconnect());
@@ -397,4 +378,14 @@ function describeClient(client: RedisClient): string {
   }
   const o = (client as Redis).options;
   return `the given Redis client (${o.host}:${o.port})`;
+}
+
+/**
+ * The writer token (`w`) of a record read under the caller's lease, which identifies its content
+ * together with `v` ('' for no session); undefined when it has none (written without a lease).
+ */
+function stampOf(record: StoredFields | null): string | undefined {
+  if (record === null) return '';
+  const w = record.fields.w;
+  return w === undefined ? undefined : typeof w === 'string' ? w : Buffer.from(w).toString('latin1');
 }

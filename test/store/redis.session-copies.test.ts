@@ -6,13 +6,14 @@ import { decodeFields } from '../../src/session/fields.js';
 import type { Session } from '../../src/session/types.js';
 import type { StoredFields } from '../../src/store/contract.js';
 import { type RedisDriver, redisDriver } from '../../src/store/drivers/redis.js';
-import { RedisReadCache } from '../../src/store/drivers/redis-read-cache.js';
+import { SessionCopies } from '../../src/store/session-copies.js';
+import type { SessionStore } from '../../src/store/session-store.js';
 import { redisStoresForFile } from './redis-setup.js';
 
-// The Redis driver's read cache (docs/redis.md, "Read cache"): a begin that takes the lease sends
-// the version and writer token of the copy it holds and reads nothing more when both still match.
-// Every case checks what the handler was given against what Redis holds, read by a store without
-// a cache, so a stale copy fails the case.
+// Session copies on Redis (docs/redis.md, "Session copies"): the store keeps the session its
+// leased commit wrote, and the user's next begin sends the version and writer token of that copy
+// and reads nothing more when both still match. Every case checks what the handler was given
+// against what Redis holds, read by a store without copies, so a stale copy fails the case.
 let admin: Redis;
 let serverUrl: string;
 const { open } = redisStoresForFile((started) => {
@@ -26,38 +27,48 @@ const calls = async () => {
   return { hgetall: count('hgetall'), hmget: count('hmget'), lrange: count('lrange') };
 };
 
-/**
- * What the handler of each transition was given, as begin returned it: the driver's record,
- * decoded as the store decodes it, with its field names (the cache must mirror dead fields too).
- */
-function watch(driver: RedisDriver) {
-  const seen: Array<ReturnType<typeof view>> = [];
-  const begin = driver.begin;
-  driver.begin = async (req) => {
-    const begun = await begin(req);
-    if (begun.status === 'ok') seen.push(view(req.key, begun.record as StoredFields | null));
-    return begun;
-  };
+/** What a handler can read of its session. */
+const readable = (s: SessionDraft | Session) => ({
+  flow: s.flow,
+  node: s.node,
+  prevNode: s.prevNode,
+  retries: s.retries,
+  vars: s.vars,
+  history: s.history,
+  createdAt: s.createdAt,
+  version: s.version,
+  schema: s.schema,
+});
+
+/** What the handler of each transition of `store` was given, taken as it starts (null: no session). */
+function watch(store: SessionStore) {
+  const seen: Array<ReturnType<typeof readable> | null> = [];
+  const transition = store.transition.bind(store);
+  store.transition = (id, handler, options) =>
+    transition(
+      id,
+      (s) => {
+        seen.push(s.version === 0 ? null : structuredClone(readable(s)));
+        return handler(s);
+      },
+      options,
+    );
   return seen;
 }
 
-function view(key: string, record: StoredFields | null) {
-  if (record === null) return null;
-  return { session: decodeFields(key, record, codec), names: Object.keys(record.fields).sort() };
-}
-
-/** What Redis holds for `id`, read by a driver without a cache. */
+/** What Redis holds for `id`, read by a driver without copies. */
 async function stored(plain: RedisDriver, id: string) {
-  return view(`cs:${id}`, (await plain.load(`cs:${id}`, Date.now())) as StoredFields | null);
+  const record = (await plain.load(`cs:${id}`, Date.now())) as StoredFields | null;
+  return record === null ? null : readable(decodeFields(`cs:${id}`, record, codec));
 }
 
 const codec = codecByName('msgpack');
 
-describe('redis read cache', () => {
+describe('redis session copies', () => {
   it("a user's next begin validates the cached copy instead of reading the hash and history again", async () => {
-    const { driver, store } = await open();
+    const { store } = await open();
     const { driver: plain } = await open({ cacheSessions: 0 });
-    const seen = watch(driver);
+    const seen = watch(store);
     await store.transition(
       'u1',
       (s) => void s.setFlow('f').goto('a').set('name', 'Ann').remember({ dir: 'in', text: 'hi' }),
@@ -85,9 +96,9 @@ describe('redis read cache', () => {
   });
 
   it('transitions under a held lease (withLease) validate the cached copy too, and see a lease-less write between them', async () => {
-    const { driver, store } = await open();
+    const { store } = await open();
     const { driver: plain, store: other } = await open({ cacheSessions: 0 });
-    const seen = watch(driver);
+    const seen = watch(store);
     await store.transition('u6', (s) => void s.set('n', 0).remember({ dir: 'in', text: 'first' }));
     const before = await calls();
     await store.withLease('u6', async (lease) => {
@@ -115,17 +126,17 @@ describe('redis read cache', () => {
       // transition under the lease is given that write, not the copy cached before it.
       await other.transition('u6', (s) => void s.set('by', 'other'), { lease: false });
       const now = await stored(plain, 'u6');
-      expect(now?.session.vars).toMatchObject({ n: 5, by: 'other' });
+      expect(now?.vars).toMatchObject({ n: 5, by: 'other' });
       await store.transition('u6', (s) => void s.set('n', 6), { lease });
       expect(seen.at(-1)).toEqual(now);
     });
-    expect((await stored(plain, 'u6'))?.session.vars).toMatchObject({ n: 6, by: 'other' });
+    expect((await stored(plain, 'u6'))?.vars).toMatchObject({ n: 6, by: 'other' });
   });
 
   it('a held lease taken over by another worker: begin reads Redis instead of the cached copy, and the commit is refused (LEASE_LOST) with nothing applied', async () => {
-    const { driver, store } = await open();
+    const { store } = await open();
     const { driver: plain } = await open({ cacheSessions: 0 });
-    const seen = watch(driver);
+    const seen = watch(store);
     await store.transition('u7', (s) => void s.set('n', 1));
     await store.withLease('u7', async (lease) => {
       await store.transition('u7', (s) => void s.set('n', 2), { lease });
@@ -141,14 +152,14 @@ describe('redis read cache', () => {
       expect((await calls()).hgetall - before.hgetall).toBe(1);
       expect(seen.at(-1)).toEqual(now);
       expect(await stored(plain, 'u7')).toEqual(now);
-      expect(now?.session.vars).toEqual({ n: 2 });
+      expect(now?.vars).toEqual({ n: 2 });
     });
   });
 
   it('the copy carried forward by commits equals what Redis holds: deletes, resets, trims, TTLs, vars', async () => {
-    const { driver, store } = await open({}, { historyLimit: 3 });
+    const { store } = await open({}, { historyLimit: 3 });
     const { driver: plain } = await open({ cacheSessions: 0 });
-    const seen = watch(driver);
+    const seen = watch(store);
     const changes: Array<(s: SessionDraft) => void> = [
       (s) =>
         void s
@@ -181,16 +192,16 @@ describe('redis read cache', () => {
     const now = await stored(plain, 'u2');
     await store.transition('u2', () => {});
     expect(seen.at(-1)).toEqual(now);
-    expect(now?.session.version).toBe(9); // the last two changed nothing
+    expect(now?.version).toBe(9); // the last two changed nothing
   });
 
   it('sees every change another process made: leased, lease-less, deleted and recreated in the same millisecond', async () => {
     const now = Date.now();
     const clock = () => now; // both processes write the same createdAt / updatedAt
-    const { driver, store: a } = await open({}, { clock });
+    const { store: a } = await open({}, { clock });
     const { store: b } = await open({}, { clock });
     const { driver: plain } = await open({ cacheSessions: 0 });
-    const seen = watch(driver);
+    const seen = watch(a);
     const check = async (label: string) => {
       const now = await stored(plain, 'u3');
       await a.transition('u3', () => {});
@@ -206,7 +217,7 @@ describe('redis read cache', () => {
     await a.transition('u3', (s) => void s.set('life', 1));
     await b.delete('u3');
     await b.transition('u3', (s) => void s.set('life', 2));
-    expect((await stored(plain, 'u3'))?.session).toMatchObject({ version: 1, vars: { life: 2 } });
+    expect(await stored(plain, 'u3')).toMatchObject({ version: 1, vars: { life: 2 } });
     await check('after a delete and a leased re-creation at the same version');
     await b.delete('u3');
     await b.transition('u3', (s) => void s.set('life', 3), { lease: false });
@@ -214,10 +225,10 @@ describe('redis read cache', () => {
   });
 
   it('a session deleted and rewritten to the same version by a writer without a lease while a transition runs: its commit is refused and rerun on the new session', async () => {
-    const { driver, store: a } = await open();
+    const { store: a } = await open();
     const { store: b } = await open();
     const { driver: plain } = await open({ cacheSessions: 0 });
-    const seen = watch(driver);
+    const seen = watch(a);
     await a.transition('u5', (s) => void s.set('life', 1));
     let runs = 0;
     const result = await a.transition('u5', async (s) => {
@@ -230,7 +241,7 @@ describe('redis read cache', () => {
     expect(runs).toBe(2);
     expect(result.status === 'committed' && result.session.vars).toEqual({ life: 2, seen: 2 });
     const now = await stored(plain, 'u5');
-    expect(now?.session.vars).toEqual({ life: 2, seen: 2 });
+    expect(now?.vars).toEqual({ life: 2, seen: 2 });
     await a.transition('u5', () => {});
     expect(seen.at(-1)).toEqual(now);
   });
@@ -238,18 +249,6 @@ describe('redis read cache', () => {
   it('the session a handler reads after a cached commit is what Redis holds, read-only, and within the size cap', async () => {
     const { store } = await open({}, { historyLimit: 3, maxBytes: 4096 });
     const { driver: plain, store: plainStore } = await open({ cacheSessions: 0 }, { maxBytes: 4096 });
-    // What a handler can read of its session, taken as the handler starts.
-    const readable = (s: SessionDraft | Session) => ({
-      flow: s.flow,
-      node: s.node,
-      prevNode: s.prevNode,
-      retries: s.retries,
-      vars: s.vars,
-      history: s.history,
-      createdAt: s.createdAt,
-      version: s.version,
-      schema: s.schema,
-    });
     const changes: Array<(s: SessionDraft) => void> = [
       (s) =>
         void s
@@ -268,13 +267,13 @@ describe('redis read cache', () => {
       () => {},
     ];
     for (const [i, change] of changes.entries()) {
-      const expected = (await stored(plain, 'm1'))?.session;
+      const expected = await stored(plain, 'm1');
       let given: ReturnType<typeof readable> | undefined;
       await store.transition('m1', (s) => {
         given = structuredClone(readable(s));
         change(s);
       });
-      if (expected) expect(given, `before change ${i}`).toEqual(readable(expected));
+      if (expected) expect(given, `before change ${i}`).toEqual(expected);
     }
 
     // A handler writing into what it read (not through the draft) fails and changes nothing.
@@ -306,24 +305,24 @@ describe('redis read cache', () => {
     const cachedStep = await failsAt(store, 'm2');
     expect(cachedStep).toBeGreaterThan(1);
     expect(cachedStep).toBe(await failsAt(plainStore, 'm3'));
-    expect((await stored(plain, 'm2'))?.session.version).toBe(cachedStep - 1);
+    expect((await stored(plain, 'm2'))?.version).toBe(cachedStep - 1);
   });
 
   it("a write behind chatstate's back is seen when it moves the version (and only then: cache=0 for that)", async () => {
-    const { driver, store } = await open();
-    const { driver: plainDriver, store: plain } = await open({ cacheSessions: 0 });
-    const seen = watch(driver);
-    const seenPlain = watch(plainDriver);
+    const { store } = await open();
+    const { store: plain } = await open({ cacheSessions: 0 });
+    const seen = watch(store);
+    const seenPlain = watch(plain);
     await store.transition('u4', (s) => void s.set('a', 1));
     await admin.hset('{cs:u4}', 'x:a', '2');
     await store.transition('u4', () => {});
-    expect(seen.at(-1)?.session.vars).toEqual({ a: 1 });
+    expect(seen.at(-1)?.vars).toEqual({ a: 1 });
     await plain.transition('u4', () => {});
-    expect(seenPlain.at(-1)?.session.vars).toEqual({ a: 2 });
+    expect(seenPlain.at(-1)?.vars).toEqual({ a: 2 });
     await admin.hset('{cs:u4}', 'x:a', '3');
     await admin.hincrby('{cs:u4}', 'v', 1);
     await store.transition('u4', () => {});
-    expect(seen.at(-1)?.session.vars).toEqual({ a: 3 });
+    expect(seen.at(-1)?.vars).toEqual({ a: 3 });
   });
 
   it('keeps at most cacheSessions users, least recently used out first; ?cache= sets it', async () => {
@@ -347,36 +346,21 @@ describe('redis read cache', () => {
     });
   });
 
-  it('entries are dropped on a refused commit and copy bytes out of the socket buffer', () => {
-    const cache = new RedisReadCache(10);
-    const shared = Buffer.from('xx"v"yy');
-    const record = {
-      version: 3,
-      expiresAt: null,
-      fields: { v: '3', w: '7', 'x:k': shared.subarray(2, 5) },
-      history: [shared.subarray(0, 2)],
-    };
-    cache.loaded('k', record, 9);
-    shared.fill(0);
-    const entry = cache.validatable('k');
-    expect(entry?.record).toEqual({
-      version: 3,
-      expiresAt: null,
-      fields: { v: '3', w: '7', 'x:k': '"v"' },
-      history: [Buffer.from('xx')],
+  it('SessionCopies keeps at most max users, the least recently kept out first', () => {
+    const copies = new SessionCopies(2);
+    const copy = (version: number) => ({
+      session: {} as Session,
+      version,
+      stamp: String(version),
+      size: undefined,
     });
-    // A commit under another lease than the one begin took does not carry the entry forward.
-    expect(
-      cache.forCommit('k', { key: 'k', now: 0, expectVersion: 3, leaseToken: 8, change: null }),
-    ).toBeUndefined();
-    expect(cache.validatable('k')).toBeUndefined();
-    // Nor does one whose copy has no writer token the script could check.
-    cache.loaded('n', { version: 2, expiresAt: null, fields: { v: '2' } }, 5);
-    expect(
-      cache.forCommit('n', { key: 'n', now: 0, expectVersion: 2, leaseToken: 5, change: null }),
-    ).toBeUndefined();
-    // Bytes that are not UTF-8 are left to the store to report as corrupt, and not cached.
-    cache.loaded('bad', { version: 1, expiresAt: null, fields: { v: '1', n: Buffer.from([0xff]) } }, 1);
-    expect(cache.size).toBe(0);
+    copies.keep('a', copy(1));
+    copies.keep('b', copy(1));
+    copies.keep('a', copy(2)); // kept again: now the newest
+    copies.keep('c', copy(1));
+    expect([copies.get('a')?.version, copies.get('b'), copies.get('c')?.version]).toEqual([2, undefined, 1]);
+    expect(copies.size).toBe(2);
+    copies.drop('a');
+    expect(copies.get('a')).toBeUndefined();
   });
 });
