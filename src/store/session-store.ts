@@ -433,6 +433,8 @@ export class SessionStore<V extends Vars = Vars> {
         };
       }
       const kept = done.stamp === undefined ? null : this.#keep(attempt, loaded.session, prepared, done);
+      // A copy from before this commit no longer matches the stored version: let it go now.
+      if (kept === null) this.#copies?.drop(attempt.key);
       const next = kept ?? prepared.next ?? prepared.preview();
       // The stored version is the next one (applyPatch's), unless the driver says otherwise.
       const session = done.version === next.version ? next : extend(next, { version: done.version });
@@ -475,10 +477,7 @@ export class SessionStore<V extends Vars = Vars> {
     } catch {
       // Not kept: the next begin reads the session and quarantines it if it is corrupt.
     }
-    if (session === null) {
-      copies.drop(attempt.key);
-      return null;
-    }
+    if (session === null) return null;
     copies.keep(attempt.key, { session, version: done.version, stamp: done.stamp as string, size });
     return session;
   }
