@@ -8,6 +8,7 @@ import type { Session } from '../session/types.js';
 export interface SessionCopy {
   /** Deep-frozen: handlers of later transitions read it, and must not change it. */
   readonly session: Session;
+  /** `session.version`, held beside it so the copy itself is begin's `BeginRequest.copy` (no object per begin). */
   readonly version: number;
   /** What identifies the stored content beside the version (Redis: the writer's fencing token). */
   readonly stamp: string;

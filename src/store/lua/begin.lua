@@ -46,9 +46,10 @@ if ARGV[3] ~= '1' then
   return {2, token}
 end
 
--- The caller's cached copy is still current when the version and the token of its writer match
--- (redis-read-cache.ts says why this pair identifies the content). Checked only under the lease
--- just taken or still held, so nothing can change it before this transition's commit.
+-- The caller's copy is still current when the version and the token of its writer match
+-- (docs/redis.md, "Session copies", says why this pair identifies the content). Checked only
+-- under the lease just taken or still held, so nothing can change it before this transition's
+-- commit.
 if #ARGV >= 5 and ARGV[4] ~= '' and token ~= 0 then
   local current = redis.pcall('HMGET', KEYS[1], 'v', 'w')
   if current[1] == ARGV[4] and current[2] == ARGV[5] then

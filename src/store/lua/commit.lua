@@ -23,7 +23,7 @@
 -- ARGV[11] the event up to its version: '{"key":"<session key>","version":'
 -- ARGV[12..14] counts of: fields to set (the version included), fields to delete, counters
 -- ARGV[15] the writer token (`w`) the caller's copy of the session carries, '' for no check: with
---          it, the commit is refused unless the stored `w` is the same (redis-read-cache.ts)
+--          it, the commit is refused unless the stored `w` is the same (docs/redis.md, "Session copies")
 -- ARGV[16..] set pairs (name, value) starting with ('v', ARGV[5]), deleted names, counter pairs
 --          (name, step), history entries
 -- then, only with replies: pairs (member, payload) of each entry, the user key, the time (ms), the
