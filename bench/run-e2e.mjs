@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { ACK_ONLY, createLoad, createUsers, SCRIPT } from './e2e/loadgen.mjs';
 import { renderE2eMarkdown } from './e2e/report.mjs';
 import { openSink } from './e2e/sink.mjs';
-import { rotated, summarizeRounds } from './lib/rounds.mjs';
+import { roundOrder, summarizeRounds } from './lib/rounds.mjs';
 import { log, parseRunArgs, roundTimes, selectSubjects } from './lib/run-options.mjs';
 import { startRun } from './lib/run-record.mjs';
 import { fmtNum, median } from './lib/stats.mjs';
@@ -250,7 +250,7 @@ async function runChatstate(round) {
 
 const RUN = { bare: runBare, loadgen: runLoadgen, chatstate: runChatstate };
 for (let round = 1; round <= config.rounds; round++) {
-  for (const subject of rotated(subjects, round - 1)) {
+  for (const subject of roundOrder(subjects, round - 1)) {
     try {
       const r = await RUN[subject.name](round);
       rounds[subject.name].push(r);

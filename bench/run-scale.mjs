@@ -7,7 +7,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { rotated } from './lib/rounds.mjs';
+import { roundOrder } from './lib/rounds.mjs';
 import { log, parseRunArgs, selectSubjects } from './lib/run-options.mjs';
 import { startRun } from './lib/run-record.mjs';
 import { fmtNum, fmtRatio } from './lib/stats.mjs';
@@ -90,7 +90,7 @@ for (const subject of subjects) {
 }
 
 for (let round = 0; round < config.rounds; round++) {
-  for (const [k, entry] of rotated(liveEntries(entries), round).entries()) {
+  for (const [k, entry] of roundOrder(liveEntries(entries), round).entries()) {
     const { subject, ctx, n } = entry;
     // Fresh draws per round and row; the seeds only make a rerun touch the same users.
     const seed = (round + 1) * 1_000_003 + k * 7919 + n;

@@ -9,7 +9,7 @@
 import os from 'node:os';
 import { phoneNumberIds } from './e2e/loadgen.mjs';
 import { openSink } from './e2e/sink.mjs';
-import { rotated, summarizeRounds } from './lib/rounds.mjs';
+import { roundOrder, summarizeRounds } from './lib/rounds.mjs';
 import { log, parseRunArgs, roundTimes, selectSubjects } from './lib/run-options.mjs';
 import { startRun } from './lib/run-record.mjs';
 import { fmtNum, median } from './lib/stats.mjs';
@@ -94,7 +94,7 @@ async function runOne(subject, round) {
 }
 
 for (let round = 1; round <= config.rounds; round++) {
-  for (const subject of rotated(subjects, round - 1)) {
+  for (const subject of roundOrder(subjects, round - 1)) {
     try {
       const r = await runOne(subject, round);
       rounds[subject.name].push(r);

@@ -8,7 +8,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
-import { rotated, summarizeRounds } from './lib/rounds.mjs';
+import { roundOrder, summarizeRounds } from './lib/rounds.mjs';
 import { log, parseRunArgs, roundTimes, selectSubjects } from './lib/run-options.mjs';
 import { startRun } from './lib/run-record.mjs';
 import { fmtNum, median } from './lib/stats.mjs';
@@ -72,7 +72,7 @@ const rounds = Object.fromEntries(subjects.map((s) => [s.name, []]));
 let failed = false;
 
 for (let round = 0; round < config.rounds; round++) {
-  for (const subject of rotated(subjects, round)) {
+  for (const subject of roundOrder(subjects, round)) {
     try {
       const r = await runOne(subject, round);
       rounds[subject.name].push(r);

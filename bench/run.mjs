@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { bodySizes } from './lib/body-size.mjs';
 import { concurrent, sequential, untimed, warmUp } from './lib/measure.mjs';
 import { renderMarkdown } from './lib/report.mjs';
-import { rotated } from './lib/rounds.mjs';
+import { roundOrder } from './lib/rounds.mjs';
 import { log, parseRunArgs } from './lib/run-options.mjs';
 import { startRun } from './lib/run-record.mjs';
 import { stopSharedServers } from './lib/servers.mjs';
@@ -120,7 +120,7 @@ for (const subject of selected) {
 }
 
 for (let round = 0; round < config.rounds; round++) {
-  for (const entry of rotated(liveEntries(entries), round)) {
+  for (const entry of roundOrder(liveEntries(entries), round)) {
     const { subject, ctx } = entry;
     const limits = limitsFor(subject);
     try {

@@ -1,9 +1,35 @@
-// The benchmark scripts measure their subjects in rounds, interleaved: each round starts one subject
-// later, so that none always runs first or right after the same neighbour; a subject's figures are
-// then summarised over the rounds it finished.
+// The benchmark scripts measure their subjects in rounds, interleaved: each round runs them in
+// another order, so that none always runs first or right after the same neighbour (a subject that
+// leaves the machine busy for a moment, a server still expiring keys or a process still collecting
+// garbage, would otherwise always slow the same next one); a subject's figures are then summarised
+// over the rounds it finished.
 
-/** `list` rotated left by `k` (round k of a 0-based count starts at list[k % length]). */
-export const rotated = (list, k) => list.map((_, i) => list[(i + k) % list.length]);
+/**
+ * `list` in round `k`'s order: a shuffle seeded by the round number, so every run of the same
+ * subjects uses the same orders. A rotation (what this was) keeps every subject behind the same
+ * neighbour in every round.
+ */
+export function roundOrder(list, k) {
+  const out = [...list];
+  const random = seeded(k + 1);
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+/** mulberry32: a small seeded generator of floats in [0, 1). */
+function seeded(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
 
 /**
  * { [subject name]: summarize(its rounds, subject) } in the subjects' order; null for a subject
