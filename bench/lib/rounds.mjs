@@ -3,6 +3,7 @@
 // leaves the machine busy for a moment, a server still expiring keys or a process still collecting
 // garbage, would otherwise always slow the same next one); a subject's figures are then summarised
 // over the rounds it finished.
+import { prng } from './prng.mjs';
 
 /**
  * `list` in round `k`'s order: a shuffle seeded by the round number, so every run of the same
@@ -11,32 +12,10 @@
  */
 export function roundOrder(list, k) {
   const out = [...list];
-  const random = seeded(k + 1);
+  const random = prng(k + 1);
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
     [out[i], out[j]] = [out[j], out[i]];
   }
   return out;
-}
-
-/** mulberry32: a small seeded generator of floats in [0, 1). */
-function seeded(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/**
- * { [subject name]: summarize(its rounds, subject) } in the subjects' order; null for a subject
- * without a finished round. `rounds`: the list of round results per subject name.
- */
-export function summarizeRounds(subjects, rounds, summarize) {
-  return Object.fromEntries(
-    subjects.map((s) => [s.name, rounds[s.name].length ? summarize(rounds[s.name], s) : null]),
-  );
 }
