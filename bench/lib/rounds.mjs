@@ -19,3 +19,13 @@ export function roundOrder(list, k) {
   }
   return out;
 }
+
+/**
+ * { [subject name]: summarize(its rounds, subject) } in the subjects' order; null for a subject
+ * without a finished round. `rounds`: the list of round results per subject name.
+ */
+export function summarizeRounds(subjects, rounds, summarize) {
+  return Object.fromEntries(
+    subjects.map((s) => [s.name, rounds[s.name].length ? summarize(rounds[s.name], s) : null]),
+  );
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs module of the benchmark scripts, without types
-import { roundOrder } from '../../bench/lib/rounds.mjs';
+import { roundOrder, summarizeRounds } from '../../bench/lib/rounds.mjs';
 
 // The benchmarks interleave their subjects round by round; a fixed neighbour would charge one
 // subject for what the same other subject leaves behind (bench/lib/rounds.mjs).
@@ -34,5 +34,16 @@ describe('roundOrder', () => {
     const list = [...subjects];
     order(list, 2);
     expect(list).toEqual(subjects);
+  });
+});
+
+// The webhook, e2e and sends runners import it from the same module as roundOrder.
+describe('summarizeRounds', () => {
+  it('summarises each subject over its finished rounds, null without one', () => {
+    const subjects = [{ name: 'a' }, { name: 'b' }];
+    const out = summarizeRounds(subjects, { a: [1, 3], b: [] }, (rounds: number[]) =>
+      rounds.reduce((x, y) => x + y, 0),
+    );
+    expect(out).toEqual({ a: 4, b: null });
   });
 });
