@@ -182,7 +182,7 @@ export class SessionStore<V extends Vars = Vars> {
     this.#assertOpen();
     validateId(id);
     const key = this.options.prefix + id;
-    return this.#queue.run(key, () => this.#transition(id, key, handler, options));
+    return this.#queue.runReporting(key, (done) => this.#transition(id, key, handler, options, done));
   }
 
   async #transition<R>(
@@ -190,22 +190,23 @@ export class SessionStore<V extends Vars = Vars> {
     key: string,
     handler: TransitionHandler<V, R>,
     options: TransitionOptions,
+    done: () => void,
   ): Promise<TransitionResult<V, R>> {
     const o = this.options;
     const started = o.observer ? performance.now() : 0;
-    const claimKey = options.claim === undefined ? undefined : o.prefix + options.claim;
-    const held = typeof options.lease === 'object' ? options.lease : null;
-    const checkOnly = this.driver.capabilities.transitionLease === 'check';
-    // What begin asks of the lease: take it, only check it (held by us or nobody), or ignore it.
-    const checkLease =
-      options.lease !== false && checkOnly ? (held ? { heldToken: held.token } : {}) : undefined;
-    const takeLease = options.lease !== false && !checkOnly && !held ? { ttlMs: o.leaseTtlMs } : undefined;
-    const commitCheck = options.lease !== false && checkOnly && !held;
-    // A kept copy is only offered, and the driver only validates it, under the user's lease.
-    const copies = takeLease || held ? this.#copies : null;
-    let waitedSince = 0;
-    let attempt = 0;
     try {
+      const claimKey = options.claim === undefined ? undefined : o.prefix + options.claim;
+      const held = typeof options.lease === 'object' ? options.lease : null;
+      const checkOnly = this.driver.capabilities.transitionLease === 'check';
+      // What begin asks of the lease: take it, only check it (held by us or nobody), or ignore it.
+      const checkLease =
+        options.lease !== false && checkOnly ? (held ? { heldToken: held.token } : {}) : undefined;
+      const takeLease = options.lease !== false && !checkOnly && !held ? { ttlMs: o.leaseTtlMs } : undefined;
+      const commitCheck = options.lease !== false && checkOnly && !held;
+      // A kept copy is only offered, and the driver only validates it, under the user's lease.
+      const copies = takeLease || held ? this.#copies : null;
+      let waitedSince = 0;
+      let attempt = 0;
       for (;;) {
         const now = o.clock();
         // Optional fields are absent rather than undefined (drivers test them with `in` or `!== undefined`).
@@ -291,6 +292,9 @@ export class SessionStore<V extends Vars = Vars> {
       this.#copies?.drop(key);
       o.observer?.transition?.('failed', performance.now() - started);
       throw error;
+    } finally {
+      // The last step, whatever happened: this user's queue may forget the key (keyed-queue.ts).
+      done();
     }
   }
 
@@ -305,24 +309,37 @@ export class SessionStore<V extends Vars = Vars> {
     return this.#holdingLease(attempt, owned.token, record);
   }
 
-  /** A lease this attempt took in begin: kept extended while the handler runs, released if no commit does. */
-  async #holdingLease<R>(
+  /**
+   * A lease this attempt took in begin: kept extended while the handler runs, released if no commit
+   * does. Not an async function: on the Redis path that would add a promise and a microtask turn to
+   * every transition, and a synchronous driver (SQLite) gets its outcome back at once.
+   */
+  #holdingLease<R>(
     attempt: Attempt<V, R>,
     token: number,
     record: StoredRecord | null,
-  ): Promise<Outcome<V, R>> {
+  ): MaybePromise<Outcome<V, R>> {
     const keeper = this.#leaseKeeper.hold(attempt.key, token);
     attempt.handlerDone = keeper.stop;
-    let released = false;
-    try {
-      const outcome = await this.#load(attempt, record);
-      // A commit that went through released the lease with it.
-      released = typeof outcome === 'object';
-      return outcome;
-    } finally {
+    const release = () => this.driver.releaseLease(attempt.key, token).catch(() => false);
+    const settle = (outcome: Outcome<V, R>): MaybePromise<Outcome<V, R>> => {
       keeper.stop();
-      if (!released) await this.driver.releaseLease(attempt.key, token).catch(() => false);
+      // A commit that went through released the lease with it.
+      return typeof outcome === 'object' ? outcome : release().then(() => outcome);
+    };
+    const fail = (error: unknown): Promise<never> => {
+      keeper.stop();
+      return release().then(() => {
+        throw error;
+      });
+    };
+    let outcome: MaybePromise<Outcome<V, R>>;
+    try {
+      outcome = this.#load(attempt, record);
+    } catch (error) {
+      return fail(error);
     }
+    return isPromise(outcome) ? Promise.resolve(outcome).then(settle, fail) : settle(outcome);
   }
 
   #load<R>(attempt: Attempt<V, R>, record: StoredRecord | null): MaybePromise<Outcome<V, R>> {

@@ -48,14 +48,11 @@ export function commitArgs(req: CommitRequest, o: CommitArgOptions, writer = '')
     o.channel === '' ? '' : `{"key":${JSON.stringify(req.key)},"version":`,
   );
   const counts = args.length;
-  args.push('', String(del.length), '', writer, 'v', version);
-  let nSet = 1;
-  if (req.leaseToken !== undefined) {
-    // The writer's fencing token beside the version: together they identify this content for the
-    // session copy of whichever process keeps one (docs/redis.md, "Session copies").
-    args.push('w', String(req.leaseToken));
-    nSet++;
-  }
+  // `v` and `w` are not sent as pairs: commit.lua writes them from ARGV[5] and ARGV[2]. With the
+  // version, the writer's fencing token (under a lease) identifies this content for the session
+  // copy of whichever process keeps one (docs/redis.md, "Session copies").
+  args.push('', String(del.length), '', writer);
+  let nSet = 0;
   for (const name in set) {
     args.push(name, buf(set[name] as string | Uint8Array));
     nSet++;

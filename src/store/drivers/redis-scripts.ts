@@ -29,9 +29,14 @@ export async function runScript(
  * The EVALSHA of runScript alone, for a caller that awaits it itself and handles NOSCRIPT with
  * `isNoScript` and `evalScript` (one async layer less on the path of every transition).
  */
-export function sendScript(client: RedisClient, script: LuaScript, keys: string[], args: ScriptArg[]) {
+export function sendScript(
+  client: RedisClient,
+  script: LuaScript,
+  keys: string[],
+  args: ScriptArg[],
+): Promise<unknown> {
   batchWrites(client);
-  return client.sendCommand(new EvalSha(script.sha1, keys, args));
+  return client.sendCommand(new EvalSha(script.sha1, keys, args)) as Promise<unknown>;
 }
 
 export function isNoScript(error: unknown): boolean {

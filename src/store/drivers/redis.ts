@@ -193,37 +193,64 @@ export async function redisDriver(options: RedisDriverOptions = {}): Promise<Red
       }
     };
   const ms = (n: number) => String(Math.max(1, Math.ceil(n)));
-  /** A script call of begin or commit (every transition): op()'s checks without its extra async layer. */
-  const call = async (name: string, script: LuaScript, keys: string[], args: ScriptArg[]) => {
-    if (closed) throw closedError();
+  /** A failure before anything was sent (a key with a brace, a patch the driver cannot store), as a rejection. */
+  const refuse = (error: unknown, name: string) =>
+    Promise.reject(error instanceof ChatstateError ? error : storeError(error, name, scope));
+
+  /**
+   * The script call of begin or commit (every transition), with op()'s checks, and `decode` run on
+   * its reply: one reaction on the EVALSHA's own promise. An async wrapper here and another in
+   * begin and commit cost a promise and a microtask turn each, four per transition.
+   */
+  const call = <R>(
+    name: string,
+    script: LuaScript,
+    keys: string[],
+    args: ScriptArg[],
+    decode: (reply: unknown) => R,
+  ): Promise<R> => {
+    if (closed) return Promise.reject(closedError());
+    let sent: Promise<unknown>;
     try {
-      return await sendScript(client, script, keys, args);
+      sent = sendScript(client, script, keys, args);
     } catch (error) {
+      return refuse(error, name);
+    }
+    return sent.then(decode, (error) => {
       if (!isNoScript(error)) throw storeError(error, name, scope);
-    }
-    try {
-      return await evalScript(client, script, keys, args);
-    } catch (error) {
-      throw storeError(error, name, scope);
-    }
+      return evalScript(client, script, keys, args).then(decode, (e) => {
+        throw storeError(e, name, scope);
+      });
+    });
   };
 
-  const begin = async (req: BeginRequest, name = 'begin'): Promise<BeginResult> => {
-    const k = sessionKeys(req.key);
-    const keys = [k.hash, k.history, k.lease];
-    if (req.claimKey !== undefined) keys.push(transitionClaimKey(req.key, req.claimKey));
-    const args = [req.claimKey === undefined ? '0' : '1', req.lease ? ms(req.lease.ttlMs) : '', '1'];
-    // Copies are validated, and stamps given, only under the user's lease, taken here or held
-    // (withLease); begin.lua checks that a held lease is still the caller's. Without copies the
-    // held token is not sent: begin.lua would read the lease key for nothing.
-    const held = copies && !req.lease ? req.heldLease : undefined;
-    const copy = copies && (req.lease || held !== undefined) ? req.copy : undefined;
-    if (copy) args.push(String(copy.version), copy.stamp);
-    if (held !== undefined) {
-      if (!copy) args.push('', '');
-      args.push(String(held));
+  const begin = (req: BeginRequest, name = 'begin'): Promise<BeginResult> => {
+    let keys: string[];
+    const args: string[] = [];
+    let held: number | undefined;
+    try {
+      const k = sessionKeys(req.key);
+      keys = [k.hash, k.history, k.lease];
+      if (req.claimKey !== undefined) keys.push(transitionClaimKey(req.key, req.claimKey));
+      args.push(req.claimKey === undefined ? '0' : '1', req.lease ? ms(req.lease.ttlMs) : '', '1');
+      // Copies are validated, and stamps given, only under the user's lease, taken here or held
+      // (withLease); begin.lua checks that a held lease is still the caller's. Without copies the
+      // held token is not sent: begin.lua would read the lease key for nothing.
+      held = copies && !req.lease ? req.heldLease : undefined;
+      const copy = copies && (req.lease || held !== undefined) ? req.copy : undefined;
+      if (copy) args.push(String(copy.version), copy.stamp);
+      if (held !== undefined) {
+        if (!copy) args.push('', '');
+        args.push(String(held));
+      }
+    } catch (error) {
+      return refuse(error, name);
     }
-    const reply = decodeBegin(await call(name, LUA_SCRIPTS.begin, keys, args), graceMs);
+    return call(name, LUA_SCRIPTS.begin, keys, args, (raw) => beginResult(req, held, raw));
+  };
+
+  const beginResult = (req: BeginRequest, held: number | undefined, raw: unknown): BeginResult => {
+    const reply = decodeBegin(raw, graceMs);
     if (reply.kind === 'duplicate') return { status: 'duplicate' };
     if (reply.kind === 'busy') return { status: 'busy', leaseExpiresAt: req.now + Math.max(1, reply.pttl) };
     const lease =
@@ -243,26 +270,40 @@ export async function redisDriver(options: RedisDriverOptions = {}): Promise<Red
     retentionMs: outboxRetentionMs,
     unlistAfterMs: options.outboxUnlistAfterMs ?? OUTBOX_UNLIST_AFTER_MS,
   });
-  const commit = async (req: CommitRequest): Promise<CommitResult> => {
-    const k = sessionKeys(req.key);
-    const keys = [k.hash, k.history, k.lease];
-    if (req.claim) keys.push(transitionClaimKey(req.key, req.claim.key));
-    // With a copy's stamp the script also checks that the stored writer token is still that one.
-    const args = commitArgs(req, argOptions, req.copyStamp ?? '');
-    if (req.outbox?.length) {
-      // The replies ride in the same script call as the state change (commit.lua).
-      const parts = outbox.commitParts(req, req.claim !== undefined);
-      keys.push(...parts.keys);
-      args.push(...parts.args);
-      if (cluster) {
-        try {
-          await outbox.beforeCommit(req);
-        } catch (error) {
-          throw storeError(error, 'outbox listing', scope);
-        }
+  const commit = (req: CommitRequest): Promise<CommitResult> => {
+    let keys: string[];
+    let args: ScriptArg[];
+    try {
+      const k = sessionKeys(req.key);
+      keys = [k.hash, k.history, k.lease];
+      if (req.claim) keys.push(transitionClaimKey(req.key, req.claim.key));
+      // With a copy's stamp the script also checks that the stored writer token is still that one.
+      args = commitArgs(req, argOptions, req.copyStamp ?? '');
+      if (req.outbox?.length) {
+        // The replies ride in the same script call as the state change (commit.lua).
+        const parts = outbox.commitParts(req, req.claim !== undefined);
+        keys.push(...parts.keys);
+        args.push(...parts.args);
+        // A cluster lists the user in the outbox index first (redis-outbox.ts).
+        if (cluster) return listThenCommit(req, keys, args);
       }
+    } catch (error) {
+      return refuse(error, 'commit');
     }
-    const reply = (await call('commit', LUA_SCRIPTS.commit, keys, args)) as number[];
+    return call('commit', LUA_SCRIPTS.commit, keys, args, (raw) => commitResult(req, raw));
+  };
+
+  const listThenCommit = async (req: CommitRequest, keys: string[], args: ScriptArg[]) => {
+    try {
+      await outbox.beforeCommit(req);
+    } catch (error) {
+      throw storeError(error, 'outbox listing', scope);
+    }
+    return call('commit', LUA_SCRIPTS.commit, keys, args, (raw) => commitResult(req, raw));
+  };
+
+  const commitResult = (req: CommitRequest, raw: unknown): CommitResult => {
+    const reply = raw as number[];
     if (reply[0] !== 0) return { status: reply[0] === 2 ? 'lease_lost' : 'conflict' };
     const version = req.expectVersion + (req.change ? 1 : 0);
     // A commit under a lease writes its token as `w`: with `v`, what a later begin validates.

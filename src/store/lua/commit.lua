@@ -21,11 +21,11 @@
 -- ARGV[9]  count of history entries
 -- ARGV[10] change-event channel, '' for no event
 -- ARGV[11] the event up to its version: '{"key":"<session key>","version":'
--- ARGV[12..14] counts of: fields to set (the version included), fields to delete, counters
+-- ARGV[12..14] counts of: field pairs to set (`v` and `w` not included), fields to delete, counters
 -- ARGV[15] the writer token (`w`) the caller's copy of the session carries, '' for no check: with
 --          it, the commit is refused unless the stored `w` is the same (docs/redis.md, "Session copies")
--- ARGV[16..] set pairs (name, value) starting with ('v', ARGV[5]), deleted names, counter pairs
---          (name, step), history entries
+-- ARGV[16..] set pairs (name, value), deleted names, counter pairs (name, step), history entries;
+--          `v` (ARGV[5]) and, under a lease, `w` (ARGV[2]) are written with the set pairs
 -- then, only with replies: pairs (member, payload) of each entry, the user key, the time (ms), the
 --          retention (ms), and last the number of entries n
 -- Reply: {0} ok | {1} conflict (version moved, claim already taken, not a session) | {2} lease lost
@@ -94,8 +94,17 @@ if ARGV[5] ~= '' then
   elseif limit == 0 then
     redis.call('DEL', KEYS[2])
   end
-  -- The pairs start with the version: ('v', ARGV[5]).
-  each('HSET', KEYS[1], 16, del - 1)
+  -- The version and the writer's token are written from the ARGV that already carry them (every
+  -- argument costs the server a copy into Lua), with the first thousand set pairs.
+  local head = math.min(del - 1, 16 + 999)
+  if ARGV[2] ~= '' then
+    redis.call('HSET', KEYS[1], 'v', ARGV[5], 'w', ARGV[2], unpack(ARGV, 16, head))
+  else
+    redis.call('HSET', KEYS[1], 'v', ARGV[5], unpack(ARGV, 16, head))
+  end
+  if del - 1 > head then
+    each('HSET', KEYS[1], head + 1, del - 1)
+  end
   if nDel > 0 then
     each('HDEL', KEYS[1], del, incr - 1)
   end
