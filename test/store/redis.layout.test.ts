@@ -51,6 +51,31 @@ describe('redis session layout', () => {
     expect((await v2.store.get('s2'))?.schema).toBe(2);
   });
 
+  it('a released lease leaves no key; a released marker of earlier scripts is free, and the next token is above it', async () => {
+    const { store } = await open();
+    const lease = sessionKeys('cs:m1').lease;
+    await store.transition('m1', (s) => void s.set('a', 1));
+    expect(await admin.exists(lease)).toBe(0);
+    const held = await store.acquireLease('m1');
+    expect(await admin.get(lease)).toBe(String(held?.token));
+    if (held) await store.releaseLease(held);
+    expect(await admin.exists(lease)).toBe(0);
+
+    // Earlier versions of begin.lua / commit.lua / release.lua released with '~<token>' kept for
+    // the lease TTL. A marker whose token is ahead of the server clock: the grant derives from it.
+    const ahead = String(Date.now() * 1000 + 3_600_000_000);
+    await admin.set(lease, `~${ahead}`, 'PX', 30_000);
+    const result = await store.transition('m1', (s) => void s.set('a', 2));
+    expect(result.status).toBe('committed');
+    expect((await fields('{cs:m1}')).w).toBe(String(BigInt(ahead) + 1n));
+    expect(await admin.exists(lease)).toBe(0);
+    // A held lease (no '~') is still busy.
+    await admin.set(lease, ahead, 'PX', 30_000);
+    await expect(store.transition('m1', (s) => void s.set('a', 3), { waitForLease: false })).rejects.toThrow(
+      /leased by another worker/,
+    );
+  });
+
   it('reads expiresAt back from the key: exact to the ms, null without a TTL', async () => {
     const { store } = await open();
     const result = await store.transition('t1', (s) => void s.set('a', 1).setTtl(3_600_000));

@@ -6,7 +6,7 @@ import { ChatstateError } from '../../errors.js';
  *
  *   {cs:12025550123}            hash   the session fields (session/fields.ts) and version `v`; its expiry is the session's + grace
  *   {cs:12025550123}:h          list   recent history, capped with RPUSH + LTRIM
- *   {cs:12025550123}:l          string the lease: fencing token (`~token` once released)
+ *   {cs:12025550123}:l          string the lease: the holder's fencing token (no key once released)
  *   {cs:12025550123}:c:<claim>  string a transition claim (message id), in the user's slot
  *   {cs:12025550123}:q:<t>:<r>  hash   a quarantined record (raw bytes, reason, time)
  *   {cs:12025550123}:i          zset   webhook inbox order: score = provider timestamp, member = <seq>:<id>

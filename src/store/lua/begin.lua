@@ -21,22 +21,25 @@ end
 
 local token = 0
 if ARGV[2] ~= '' then
-  -- Held: '<token>'. Released: '~<token>', kept until the lease TTL runs out so the next token
-  -- can be derived from it even within the same microsecond.
-  local current = redis.call('GET', KEYS[3])
-  if current and string.byte(current, 1) ~= 126 then -- 126: '~'
-    return {1, redis.call('PTTL', KEYS[3])}
-  end
   -- Fencing tokens come from the server clock (microseconds), so they keep increasing after the
-  -- lease key has expired and is gone; the previous token only matters within one microsecond.
-  -- Both are 16 digits (until the year 2286), so comparing the text compares the numbers.
+  -- lease key has expired or was deleted by a release. Both are 16 digits (until the year 2286),
+  -- so comparing the text compares the numbers.
   local now = redis.call('TIME')
   token = now[1] .. string.rep('0', 6 - #now[2]) .. now[2]
-  local previous = current and string.sub(current, 2)
-  if previous and (#previous > #token or (#previous == #token and previous >= token)) then
-    token = string.format('%.0f', tonumber(previous) + 1)
+  -- Free: no key (a release deletes it), so a free lease is taken in one step. Otherwise it is held,
+  -- or it is a released marker '~<token>', which earlier versions of these scripts left until the
+  -- TTL ran out (a process still running them may share the server): the token is then derived.
+  if not redis.call('SET', KEYS[3], token, 'NX', 'PX', ARGV[2]) then
+    local current = redis.call('GET', KEYS[3])
+    if current and string.byte(current, 1) ~= 126 then -- 126: '~'
+      return {1, redis.call('PTTL', KEYS[3])}
+    end
+    local previous = current and string.sub(current, 2)
+    if previous and (#previous > #token or (#previous == #token and previous >= token)) then
+      token = string.format('%.0f', tonumber(previous) + 1)
+    end
+    redis.call('SET', KEYS[3], token, 'PX', ARGV[2])
   end
-  redis.call('SET', KEYS[3], token, 'PX', ARGV[2])
 elseif ARGV[6] and redis.call('GET', KEYS[3]) == ARGV[6] then
   -- Still the caller's lease: nothing else can change the session before its fenced commit.
   token = ARGV[6]

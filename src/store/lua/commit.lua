@@ -158,7 +158,7 @@ if #KEYS > 4 then
 end
 
 if ARGV[3] == '1' and ARGV[2] ~= '' then
-  -- Keep the released token until the lease would have expired: the next grant derives from it.
-  redis.call('SET', KEYS[3], '~' .. ARGV[2], 'KEEPTTL')
+  -- Released: the key goes, so the next begin takes the lease with one SET NX (see begin.lua).
+  redis.call('DEL', KEYS[3])
 end
 return {0}
