@@ -35,18 +35,19 @@ describe('lease keeper', () => {
 
   it('a lease held longer than its TTL stays held while the work runs: no other process can take it', async () => {
     const url = `sqlite:${join(dir, 'keeper.db')}`;
-    // A 240 ms lease held for 960 ms: extended every 80 ms, so a busy machine has margin.
-    const holder = await openStore(url, { sweepIntervalMs: 0, leaseTtlMs: 240 });
-    const other = await openStore(url, { sweepIntervalMs: 0, leaseTtlMs: 240 });
+    // A 1,200 ms lease held for 2.4 s: extended every 400-600 ms, so the lease only lapses if the
+    // process stalls for more than 600 ms (a 240 ms lease failed once under the full suite's load).
+    const holder = await openStore(url, { sweepIntervalMs: 0, leaseTtlMs: 1200 });
+    const other = await openStore(url, { sweepIntervalMs: 0, leaseTtlMs: 1200 });
     const attempts: boolean[] = [];
     await holder.withLease('u1', async () => {
       for (let i = 0; i < 8; i++) {
-        await sleep(120);
-        attempts.push((await other.acquireLease('u1', 240)) !== null);
+        await sleep(300);
+        attempts.push((await other.acquireLease('u1', 1200)) !== null);
       }
     });
     expect(attempts).toEqual(Array.from({ length: 8 }, () => false));
-    expect(await other.acquireLease('u1', 240)).not.toBeNull();
+    expect(await other.acquireLease('u1', 1200)).not.toBeNull();
     await holder.close();
     await other.close();
   });
