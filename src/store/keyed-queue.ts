@@ -5,17 +5,13 @@
 export class KeyedQueue {
   readonly #tails = new Map<string, Promise<unknown>>();
 
+  /** Runs `task` after the key's earlier tasks; the key is forgotten once its promise settles. */
   run<T>(key: string, task: () => Promise<T>): Promise<T> {
-    const previous = this.#tails.get(key);
-    // The next task starts once this one settles either way (`then(task, task)`), so the tail is
-    // the task's own promise: one reaction per task to forget the key when it goes idle.
-    const result = previous ? previous.then(task, task) : task();
-    this.#tails.set(key, result);
-    const idle = () => {
-      if (this.#tails.get(key) === result) this.#tails.delete(key);
-    };
-    result.then(idle, idle);
-    return result;
+    return this.runReporting(key, (done) => {
+      const result = task();
+      result.then(done, done);
+      return result;
+    });
   }
 
   /**
@@ -28,10 +24,11 @@ export class KeyedQueue {
     let result: Promise<T> | undefined;
     let ended = false;
     const done = () => {
-      // Called before run returned: the task ended synchronously, so it is never listed.
+      // Called before runReporting returned: the task ended synchronously, so it is never listed.
       if (result === undefined) ended = true;
       else if (this.#tails.get(key) === result) this.#tails.delete(key);
     };
+    // The next task starts once this one settles either way, so the tail is the task's own promise.
     const start = () => task(done);
     result = previous ? previous.then(start, start) : start();
     if (!ended) this.#tails.set(key, result);

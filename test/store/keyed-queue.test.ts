@@ -82,3 +82,25 @@ describe('KeyedQueue.runReporting', () => {
     expect(queue.size).toBe(0);
   });
 });
+
+describe('KeyedQueue.run', () => {
+  it('runs one key in order and forgets it once the last task settled, failed or not', async () => {
+    const queue = new KeyedQueue();
+    const log: string[] = [];
+    const first = queue.run('a', async () => {
+      await tick();
+      log.push('first');
+      throw new Error('boom');
+    });
+    const second = queue.run('a', async () => {
+      log.push('second');
+      return 2;
+    });
+    expect(queue.size).toBe(1);
+    await expect(first).rejects.toThrow('boom');
+    expect(await second).toBe(2);
+    expect(log).toEqual(['first', 'second']);
+    await tick();
+    expect(queue.size).toBe(0);
+  });
+});
