@@ -209,5 +209,7 @@ describe('startRedisCluster', () => {
       3,
     );
     expect(((await resp(master.port, ['ROLE'])) as RespValue[])[0]).toBe('slave');
-  });
+    // Above the sum of the deadlines inside (cluster start, 20 s promotion, 30 s waitForClusterOk),
+    // so a slow step fails with its own message: it usually takes 8-10 s, once over 30 s under load.
+  }, 120_000);
 });
