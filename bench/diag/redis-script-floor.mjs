@@ -1,0 +1,284 @@
+// How much of redis-server's work in chatstate's Redis transition each part of the two scripts
+// costs, and how much is the two script calls themselves. The bench's transition (claim, lease,
+// cached-copy check, fields, history, TTL, event), sent as the driver sends it (its EVALSHA path on
+// ioredis, arguments built by its codec), 64 in flight over 1,000 users, with variants of
+// begin.lua + commit.lua that each leave one part out:
+//   as shipped
+//   without the lease        no SET NX PX in begin, no GET check and no DEL release in commit
+//   without the claim        no EXISTS in begin, no SET NX PX in commit
+//   without the event        no PUBLISH
+//   both return at once      the same keys and arguments, no command run: the cost of the two calls
+// and, for scale, the peer's two commands: GET + SET PX of the session as one JSON string (what
+// keyv + @keyv/redis sends; ioredis with auto-pipelining, which writes once per tick as node-redis does).
+// A variant without a part is not a correct store: it bounds what dropping or moving that part
+// could save (docs/redis.md, "What the scripts cost the server").
+//
+// Every variant runs once over all users before it is measured, so each measured transition takes
+// the common path (a kept session copy still current), as in `npm run bench`.
+//
+//   node bench/diag/redis-script-floor.mjs [--n 20000] [--rounds 3]
+//     redis-server CPU per transition (INFO cpu), rounds alternated, medians: moves with the host.
+//   node bench/diag/redis-script-floor.mjs --callgrind [--n 2000]
+//     redis-server runs under valgrind's callgrind; instructions per transition, which the host's
+//     noise does not move (repeats agree within about 1%). Needs valgrind; about 2 minutes.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import { redisServerCpuUs } from '../lib/server-stats.mjs';
+import { missingPrograms, sharedRedis, stopSharedServers } from '../lib/servers.mjs';
+import { median } from '../lib/stats.mjs';
+import { HISTORY_LIMIT, nextMessageId, SESSION_TTL_MS, userIds } from '../lib/workload.mjs';
+
+const { LUA_SCRIPTS } = await import('../../dist/store/lua/generated/scripts.js');
+const { sendScript } = await import('../../dist/store/drivers/redis-scripts.js');
+const { commitArgs } = await import('../../dist/store/drivers/redis-codec.js');
+const { codecByName } = await import('../../dist/session/codec.js');
+
+const { values } = parseArgs({
+  options: {
+    n: { type: 'string' },
+    rounds: { type: 'string', default: '3' },
+    callgrind: { type: 'boolean', default: false },
+  },
+});
+const callgrind = values.callgrind;
+const n = Number(values.n ?? (callgrind ? 2000 : 20000));
+const rounds = callgrind ? 1 : Number(values.rounds);
+
+/** `source` with `from` replaced by `to`; throws when `from` is not there (the scripts changed). */
+function without(source, from, to = '') {
+  if (!source.includes(from)) throw new Error(`the script no longer contains:\n${from}`);
+  return source.replace(from, to);
+}
+
+const BEGIN = LUA_SCRIPTS.begin.source;
+const COMMIT = LUA_SCRIPTS.commit.source;
+const leaseTake = BEGIN.slice(
+  BEGIN.indexOf("  if not redis.call('SET', KEYS[3]"),
+  BEGIN.indexOf("elseif ARGV[6] and redis.call('GET', KEYS[3])"),
+);
+const variants = {
+  'as shipped': [BEGIN, COMMIT],
+  'without the lease': [
+    without(BEGIN, leaseTake),
+    without(
+      without(COMMIT, "if ARGV[2] ~= '' and redis.call('GET', KEYS[3]) ~= ARGV[2] then\n  return {2}\nend\n"),
+      "  redis.call('DEL', KEYS[3])\n",
+    ),
+  ],
+  'without the claim': [
+    without(BEGIN, "if ARGV[1] == '1' and redis.call('EXISTS', KEYS[4]) == 1 then", 'if false then'),
+    without(
+      COMMIT,
+      "if ARGV[4] ~= '' and not redis.call('SET', KEYS[4], '1', 'NX', 'PX', ARGV[4]) then",
+      'if false then',
+    ),
+  ],
+  'without the event': [
+    BEGIN,
+    without(
+      COMMIT,
+      "  if ARGV[10] ~= '' then\n    redis.call('PUBLISH'",
+      "  if false then\n    redis.call('PUBLISH'",
+    ),
+  ],
+  'both return at once': ["return {4, '1'}", 'return {0}'],
+};
+
+const server = callgrind ? await startUnderCallgrind() : await sharedRedis();
+if (server.skipped) {
+  console.log(`skipped: ${server.skipped}`);
+  process.exit(0);
+}
+const client = new Redis(server.url);
+const admin = new Redis(server.url);
+const { createHash } = await import('node:crypto');
+const script = (source) => ({ source, sha1: createHash('sha1').update(source).digest('hex') });
+const loaded = {};
+for (const [name, [begin, commit]] of Object.entries(variants)) {
+  loaded[name] = [script(begin), script(commit)];
+  await admin.script('LOAD', begin);
+  await admin.script('LOAD', commit);
+}
+
+const users = userIds(1000);
+// The history entry as the store writes it (session/fields.ts: [direction, at, text]).
+const entry = codecByName('msgpack').encode([0, Date.now(), 'hello']);
+
+/** One variant's users: their version and writer token, as the store's session copies hold them. */
+function runner(name, index) {
+  const [begin, commit] = loaded[name];
+  const state = new Map(users.map((id) => [id, { version: 0, writer: '' }]));
+  const prefix = `floor${index}:`;
+  return async (id) => {
+    const s = state.get(id);
+    const tag = `{${prefix}${id}}`;
+    const keys = [tag, `${tag}:h`, `${tag}:l`, `${tag}:c:${prefix}${nextMessageId(id)}`];
+    const begun = await sendScript(client, begin, keys, ['1', '30000', '1', String(s.version), s.writer]);
+    if (Number(begun[0]) !== 2 && Number(begun[0]) !== 4)
+      throw new Error(`${name}: begin replied ${begun[0]}`);
+    const token = String(begun[1]);
+    const now = Date.now();
+    const args = commitArgs(
+      {
+        key: `${prefix}${id}`,
+        now,
+        expectVersion: s.version,
+        leaseToken: Number(token),
+        release: true,
+        claim: { key: 'unused', ttlMs: 7 * 86_400_000 },
+        change: {
+          kind: 'fields',
+          expiresAt: now + SESSION_TTL_MS,
+          patch: {
+            reset: false,
+            set: { d: '25', n: 'awaiting_email', p: 'awaiting_email', r: String(s.version + 1) },
+            del: [],
+            incr: {},
+            push: [entry],
+            historyLimit: HISTORY_LIMIT,
+          },
+        },
+      },
+      { graceMs: 60_000, channel: 'floor:events' },
+      s.writer,
+    );
+    const committed = await sendScript(client, commit, keys, args);
+    if (Number(committed[0]) !== 0) throw new Error(`${name}: commit replied ${committed[0]}`);
+    s.version++;
+    s.writer = token;
+  };
+}
+
+/** `count` transitions, 64 in flight, each worker on its own users in turn. */
+async function inFlight(step, count) {
+  let issued = 0;
+  await Promise.all(
+    Array.from({ length: 64 }, async (_, worker) => {
+      for (let i = 0; issued < count; i++) {
+        issued++;
+        await step(users[(worker + 64 * i) % users.length]);
+      }
+    }),
+  );
+}
+
+const steps = Object.fromEntries(Object.keys(variants).map((name, i) => [name, runner(name, i)]));
+const PEER = 'peer: GET + SET PX of a JSON string';
+const pipelined = new Redis(server.url, { enableAutoPipelining: true });
+const blob = JSON.stringify({
+  value: { id: '', step: 'awaiting_email', retries: 0, vars: { d: 25 } },
+  expires: 0,
+});
+steps[PEER] = async (id) => {
+  const key = `peer:${id}`;
+  const value = await pipelined.get(key);
+  await pipelined.set(key, value ?? blob, 'PX', SESSION_TTL_MS);
+};
+for (const step of Object.values(steps)) await inFlight(step, users.length);
+
+const results = Object.fromEntries(Object.keys(steps).map((name) => [name, []]));
+for (let round = 0; round < rounds; round++) {
+  for (const [name, step] of Object.entries(steps)) {
+    const before = callgrind ? await server.zero() : await redisServerCpuUs(admin);
+    await inFlight(step, n);
+    const after = callgrind ? await server.instructions() : await redisServerCpuUs(admin);
+    results[name].push((after - before) / n);
+  }
+}
+
+const unit = callgrind ? 'redis-server instructions / transition' : 'redis-server CPU us / transition';
+const shipped = median(results['as shipped']);
+console.log(
+  `64 in flight, 1,000 users, ${n.toLocaleString('en-US')} transitions per ${callgrind ? 'variant (redis-server under callgrind)' : `round, median of ${rounds} rounds (rounds alternated)`}.\n`,
+);
+console.log(`| variant | ${unit} | of as shipped |`);
+console.log('| --- | ---: | ---: |');
+for (const [name, list] of Object.entries(results)) {
+  const m = median(list);
+  const cell = callgrind ? `${(m / 1000).toFixed(1)}k` : m.toFixed(1);
+  console.log(`| ${name} | ${cell} | ${((100 * m) / shipped).toFixed(0)}% |`);
+}
+
+client.disconnect();
+pipelined.disconnect();
+await admin.flushall();
+admin.disconnect();
+if (callgrind) await server.stop();
+else await stopSharedServers();
+
+/** redis-server under valgrind's callgrind on a free port: { url, zero(), instructions(), stop() }. */
+async function startUnderCallgrind() {
+  const missing = missingPrograms('valgrind', 'callgrind_control', 'redis-server');
+  if (missing) return { skipped: missing };
+  const dir = mkdtempSync(join(tmpdir(), 'chatstate-callgrind-'));
+  const port = await new Promise((resolve, reject) => {
+    const probe = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port: p } = probe.address();
+      probe.close(() => resolve(p));
+    });
+    probe.once('error', reject);
+  });
+  const child = spawn(
+    'valgrind',
+    ['--tool=callgrind', `--callgrind-out-file=${join(dir, 'cg.%p')}`, 'redis-server'].concat([
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+    ]),
+    { stdio: 'ignore' },
+  );
+  const url = `redis://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    const probe = new Redis(url, { lazyConnect: true, retryStrategy: null, maxRetriesPerRequest: 0 });
+    probe.on('error', () => {});
+    try {
+      await probe.connect();
+      await probe.ping();
+      probe.disconnect();
+      break;
+    } catch {
+      probe.disconnect();
+      if (i > 300) throw new Error('redis-server under callgrind did not start in 60 s');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  const control = (flag) => {
+    const r = spawnSync('callgrind_control', [flag, String(child.pid)], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`callgrind_control ${flag}: ${r.stderr || r.stdout}`);
+  };
+  /** Instructions counted since the last zero: the newest dump's totals. */
+  const instructions = async () => {
+    control('-d');
+    const dumps = readdirSync(dir).filter((f) => f.startsWith('cg.'));
+    dumps.sort((a, b) => a.length - b.length || a.localeCompare(b, 'en', { numeric: true }));
+    const text = readFileSync(join(dir, dumps[dumps.length - 1]), 'utf8');
+    const m = /^(?:totals|summary): (\d+)/m.exec(text);
+    if (!m) throw new Error('no totals in the callgrind dump');
+    return Number(m[1]);
+  };
+  return {
+    url,
+    zero: async () => {
+      control('-z');
+      return 0;
+    },
+    instructions,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
