@@ -30,9 +30,9 @@ import { Redis } from 'ioredis';
 import Keyv from 'keyv';
 import { openStore } from '../lib/chatstate.mjs';
 import { redisDiag } from '../lib/redis-diag.mjs';
+import { scriptTransition } from '../lib/script-transition.mjs';
 import {
   CHATSTATE_OPTIONS,
-  HISTORY_LIMIT,
   nextMessageId,
   SEED,
   SESSION_TTL_MS,
@@ -44,8 +44,6 @@ import {
 
 const { LUA_SCRIPTS } = await import('../../dist/store/lua/generated/scripts.js');
 const { sendScript } = await import('../../dist/store/drivers/redis-scripts.js');
-const { commitArgs } = await import('../../dist/store/drivers/redis-codec.js');
-const { codecByName } = await import('../../dist/session/codec.js');
 
 const diag = await redisDiag({ n: 20000, rounds: 5 });
 const users = userIds(1000);
@@ -60,54 +58,8 @@ for (const id of users) await keyv.set(id, { ...SEED, id }, SESSION_TTL_MS);
 const ioredis = new Redis(diag.url);
 const nodeRedis = await createClient({ url: diag.url }).connect();
 
-// The scripts rows keep their own sessions (prefix `floor:`), version and writer token per user,
-// as the store's session copies do, so begin.lua answers "unchanged" after HMGET v w like the store's.
-// The history entry as the store writes it (session/fields.ts: [direction, at, text]).
-const entry = codecByName('msgpack').encode([0, Date.now(), 'hello']);
-const state = new Map(users.map((id) => [id, { version: 0, writer: '' }]));
-const keysOf = (id, claimId) => {
-  const tag = `{floor:${id}}`;
-  return [tag, `${tag}:h`, `${tag}:l`, `${tag}:c:floor:${claimId}`];
-};
-
-/** begin + commit of the bench's step for one user through `send(script, keys, args)`. */
-async function scripts(send, id) {
-  const s = state.get(id);
-  const keys = keysOf(id, nextMessageId(id));
-  const begun = await send(LUA_SCRIPTS.begin, keys, ['1', '30000', '1', String(s.version), s.writer]);
-  const expected = s.version === 0 ? 2 : 4; // no session yet | the copy is still current
-  if (Number(begun[0]) !== expected) throw new Error(`begin replied ${begun[0]}, expected ${expected}`);
-  const token = Number(String(begun[1]));
-  const now = Date.now();
-  const args = commitArgs(
-    {
-      key: `floor:${id}`,
-      now,
-      expectVersion: s.version,
-      leaseToken: token,
-      release: true,
-      claim: { key: 'unused', ttlMs: 7 * 86_400_000 },
-      change: {
-        kind: 'fields',
-        expiresAt: now + SESSION_TTL_MS,
-        patch: {
-          reset: false,
-          set: { d: '25', n: 'awaiting_email', p: 'awaiting_email', r: String(s.version + 1) },
-          del: [],
-          incr: {},
-          push: [entry],
-          historyLimit: HISTORY_LIMIT,
-        },
-      },
-    },
-    { graceMs: 60_000, channel: 'floor:events' },
-    s.writer,
-  );
-  const committed = await send(LUA_SCRIPTS.commit, keys, args);
-  if (Number(committed[0]) !== 0) throw new Error(`commit replied ${committed[0]}`);
-  s.version++;
-  s.writer = String(token);
-}
+// The scripts rows keep their own sessions (prefix `floor:`), as the store's session copies do.
+const floorScripts = { begin: LUA_SCRIPTS.begin, commit: LUA_SCRIPTS.commit };
 
 const viaIoredis = (script, keys, args) => sendScript(ioredis, script, keys, args);
 const viaNodeRedis = (script, keys, args) =>
@@ -120,8 +72,8 @@ const subjects = {
     const result = await store.transition(id, stepHandler, { claim: nextMessageId(id) });
     if (result.status !== 'committed') throw new Error(`transition was ${result.status}`);
   },
-  'scripts, ioredis (driver path)': (id) => scripts(viaIoredis, id),
-  'scripts, node-redis': (id) => scripts(viaNodeRedis, id),
+  'scripts, ioredis (driver path)': scriptTransition(viaIoredis, floorScripts, 'floor:'),
+  'scripts, node-redis': scriptTransition(viaNodeRedis, floorScripts, 'floor-nr:'),
   'keyv + @keyv/redis bare get + set': async (id) => {
     const session = await keyv.get(id);
     await keyv.set(id, stepPlain(session, Date.now()), SESSION_TTL_MS);

@@ -22,21 +22,21 @@
 //     redis-server runs under valgrind's callgrind; instructions per transition, which the host's
 //     noise does not move (repeats agree within about 1%). Needs valgrind; about 2 minutes.
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
+import { scriptTransition } from '../lib/script-transition.mjs';
 import { redisServerCpuUs } from '../lib/server-stats.mjs';
 import { missingPrograms, sharedRedis, stopSharedServers } from '../lib/servers.mjs';
 import { median } from '../lib/stats.mjs';
-import { HISTORY_LIMIT, nextMessageId, SESSION_TTL_MS, userIds } from '../lib/workload.mjs';
+import { SESSION_TTL_MS, userIds } from '../lib/workload.mjs';
 
 const { LUA_SCRIPTS } = await import('../../dist/store/lua/generated/scripts.js');
 const { sendScript } = await import('../../dist/store/drivers/redis-scripts.js');
-const { commitArgs } = await import('../../dist/store/drivers/redis-codec.js');
-const { codecByName } = await import('../../dist/session/codec.js');
 
 const { values } = parseArgs({
   options: {
@@ -96,7 +96,6 @@ if (server.skipped) {
 }
 const client = new Redis(server.url);
 const admin = new Redis(server.url);
-const { createHash } = await import('node:crypto');
 const script = (source) => ({ source, sha1: createHash('sha1').update(source).digest('hex') });
 const loaded = {};
 for (const [name, [begin, commit]] of Object.entries(variants)) {
@@ -106,53 +105,7 @@ for (const [name, [begin, commit]] of Object.entries(variants)) {
 }
 
 const users = userIds(1000);
-// The history entry as the store writes it (session/fields.ts: [direction, at, text]).
-const entry = codecByName('msgpack').encode([0, Date.now(), 'hello']);
-
-/** One variant's users: their version and writer token, as the store's session copies hold them. */
-function runner(name, index) {
-  const [begin, commit] = loaded[name];
-  const state = new Map(users.map((id) => [id, { version: 0, writer: '' }]));
-  const prefix = `floor${index}:`;
-  return async (id) => {
-    const s = state.get(id);
-    const tag = `{${prefix}${id}}`;
-    const keys = [tag, `${tag}:h`, `${tag}:l`, `${tag}:c:${prefix}${nextMessageId(id)}`];
-    const begun = await sendScript(client, begin, keys, ['1', '30000', '1', String(s.version), s.writer]);
-    if (Number(begun[0]) !== 2 && Number(begun[0]) !== 4)
-      throw new Error(`${name}: begin replied ${begun[0]}`);
-    const token = String(begun[1]);
-    const now = Date.now();
-    const args = commitArgs(
-      {
-        key: `${prefix}${id}`,
-        now,
-        expectVersion: s.version,
-        leaseToken: Number(token),
-        release: true,
-        claim: { key: 'unused', ttlMs: 7 * 86_400_000 },
-        change: {
-          kind: 'fields',
-          expiresAt: now + SESSION_TTL_MS,
-          patch: {
-            reset: false,
-            set: { d: '25', n: 'awaiting_email', p: 'awaiting_email', r: String(s.version + 1) },
-            del: [],
-            incr: {},
-            push: [entry],
-            historyLimit: HISTORY_LIMIT,
-          },
-        },
-      },
-      { graceMs: 60_000, channel: 'floor:events' },
-      s.writer,
-    );
-    const committed = await sendScript(client, commit, keys, args);
-    if (Number(committed[0]) !== 0) throw new Error(`${name}: commit replied ${committed[0]}`);
-    s.version++;
-    s.writer = token;
-  };
-}
+const send = (script, keys, args) => sendScript(client, script, keys, args);
 
 /** `count` transitions, 64 in flight, each worker on its own users in turn. */
 async function inFlight(step, count) {
@@ -167,7 +120,12 @@ async function inFlight(step, count) {
   );
 }
 
-const steps = Object.fromEntries(Object.keys(variants).map((name, i) => [name, runner(name, i)]));
+const steps = Object.fromEntries(
+  Object.keys(variants).map((name, i) => {
+    const [begin, commit] = loaded[name];
+    return [name, scriptTransition(send, { begin, commit }, `floor${i}:`)];
+  }),
+);
 const PEER = 'peer: GET + SET PX of a JSON string';
 const pipelined = new Redis(server.url, { enableAutoPipelining: true });
 const blob = JSON.stringify({
