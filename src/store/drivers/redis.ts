@@ -290,8 +290,11 @@ export async function redisDriver(options: RedisDriverOptions = {}): Promise<Red
     } catch (error) {
       return refuse(error, 'commit');
     }
-    return call('commit', LUA_SCRIPTS.commit, keys, args, (raw) => commitResult(req, raw));
+    return sendCommit(req, keys, args);
   };
+
+  const sendCommit = (req: CommitRequest, keys: string[], args: ScriptArg[]) =>
+    call('commit', LUA_SCRIPTS.commit, keys, args, (raw) => commitResult(req, raw));
 
   const listThenCommit = async (req: CommitRequest, keys: string[], args: ScriptArg[]) => {
     try {
@@ -299,7 +302,7 @@ export async function redisDriver(options: RedisDriverOptions = {}): Promise<Red
     } catch (error) {
       throw storeError(error, 'outbox listing', scope);
     }
-    return call('commit', LUA_SCRIPTS.commit, keys, args, (raw) => commitResult(req, raw));
+    return sendCommit(req, keys, args);
   };
 
   const commitResult = (req: CommitRequest, raw: unknown): CommitResult => {
