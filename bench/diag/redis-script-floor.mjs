@@ -197,6 +197,12 @@ async function startUnderCallgrind() {
     ]),
     { stdio: 'ignore' },
   );
+  // Not left running (nor its dumps left behind) when this script fails before stop().
+  const cleanup = () => {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', cleanup);
   const url = `redis://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     const probe = new Redis(url, { lazyConnect: true, retryStrategy: null, maxRetriesPerRequest: 0 });
@@ -234,6 +240,7 @@ async function startUnderCallgrind() {
     },
     instructions,
     stop: async () => {
+      process.removeListener('exit', cleanup);
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
       rmSync(dir, { recursive: true, force: true });
