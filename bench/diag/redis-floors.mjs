@@ -58,7 +58,8 @@ for (const id of users) await keyv.set(id, { ...SEED, id }, SESSION_TTL_MS);
 const ioredis = new Redis(diag.url);
 const nodeRedis = await createClient({ url: diag.url }).connect();
 
-// The scripts rows keep their own sessions (prefix `floor:`), as the store's session copies do.
+// The scripts rows keep their own sessions (prefixes `floor:` and `floor-nr:`), version and writer
+// token per user, as the store's session copies do.
 const floorScripts = { begin: LUA_SCRIPTS.begin, commit: LUA_SCRIPTS.commit };
 
 const viaIoredis = (script, keys, args) => sendScript(ioredis, script, keys, args);

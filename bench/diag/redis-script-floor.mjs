@@ -11,7 +11,7 @@
 // and, for scale, the peer's two commands: GET + SET PX of the session as one JSON string (what
 // keyv + @keyv/redis sends; ioredis with auto-pipelining, which writes once per tick as node-redis does).
 // A variant without a part is not a correct store: it bounds what dropping or moving that part
-// could save (docs/redis.md, "What the scripts cost the server").
+// could save (docs/redis.md, "What limits the rate now", its session 15 part).
 //
 // Every variant runs once over all users before it is measured, so each measured transition takes
 // the common path (a kept session copy still current), as in `npm run bench`.
@@ -20,18 +20,16 @@
 //     redis-server CPU per transition (INFO cpu), rounds alternated, medians: moves with the host.
 //   node bench/diag/redis-script-floor.mjs --callgrind [--n 2000]
 //     redis-server runs under valgrind's callgrind; instructions per transition, which the host's
-//     noise does not move (repeats agree within about 1%). Needs valgrind; about 2 minutes.
-import { spawn, spawnSync } from 'node:child_process';
+//     noise does not move (repeats agreed within 0.5%). Needs valgrind; about 25 s.
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { scriptTransition } from '../lib/script-transition.mjs';
 import { redisServerCpuUs } from '../lib/server-stats.mjs';
-import { missingPrograms, sharedRedis, stopSharedServers } from '../lib/servers.mjs';
+import { missingPrograms, sharedRedis, startRedis, stopSharedServers } from '../lib/servers.mjs';
 import { median } from '../lib/stats.mjs';
 import { SESSION_TTL_MS, userIds } from '../lib/workload.mjs';
 
@@ -57,14 +55,23 @@ function without(source, from, to = '') {
 
 const BEGIN = LUA_SCRIPTS.begin.source;
 const COMMIT = LUA_SCRIPTS.commit.source;
-const leaseTake = BEGIN.slice(
-  BEGIN.indexOf("  if not redis.call('SET', KEYS[3]"),
-  BEGIN.indexOf("elseif ARGV[6] and redis.call('GET', KEYS[3])"),
+/** The text of `source` from `from` up to `to` (not included); throws when either is not there. */
+function between(source, from, to) {
+  const start = source.indexOf(from);
+  const end = source.indexOf(to, start);
+  if (start < 0 || end < 0) throw new Error(`the script no longer contains:\n${start < 0 ? from : to}`);
+  return source.slice(start, end);
+}
+
+const BEGIN_LEASE = between(
+  BEGIN,
+  "  if not redis.call('SET', KEYS[3]",
+  "elseif ARGV[6] and redis.call('GET', KEYS[3])",
 );
 const variants = {
   'as shipped': [BEGIN, COMMIT],
   'without the lease': [
-    without(BEGIN, leaseTake),
+    without(BEGIN, BEGIN_LEASE),
     without(
       without(COMMIT, "if ARGV[2] ~= '' and redis.call('GET', KEYS[3]) ~= ARGV[2] then\n  return {2}\nend\n"),
       "  redis.call('DEL', KEYS[3])\n",
@@ -173,77 +180,29 @@ else await stopSharedServers();
 async function startUnderCallgrind() {
   const missing = missingPrograms('valgrind', 'callgrind_control', 'redis-server');
   if (missing) return { skipped: missing };
-  const dir = mkdtempSync(join(tmpdir(), 'chatstate-callgrind-'));
-  const port = await new Promise((resolve, reject) => {
-    const probe = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port: p } = probe.address();
-      probe.close(() => resolve(p));
-    });
-    probe.once('error', reject);
+  const redis = await startRedis({
+    wrap: (dir) => ['valgrind', '--tool=callgrind', `--callgrind-out-file=${join(dir, 'cg.%p')}`],
   });
-  const child = spawn(
-    'valgrind',
-    ['--tool=callgrind', `--callgrind-out-file=${join(dir, 'cg.%p')}`, 'redis-server'].concat([
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      dir,
-    ]),
-    { stdio: 'ignore' },
-  );
-  // Not left running (nor its dumps left behind) when this script fails before stop().
-  const cleanup = () => {
-    child.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-  };
-  process.once('exit', cleanup);
-  const url = `redis://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    const probe = new Redis(url, { lazyConnect: true, retryStrategy: null, maxRetriesPerRequest: 0 });
-    probe.on('error', () => {});
-    try {
-      await probe.connect();
-      await probe.ping();
-      probe.disconnect();
-      break;
-    } catch {
-      probe.disconnect();
-      if (i > 300) throw new Error('redis-server under callgrind did not start in 60 s');
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
   const control = (flag) => {
-    const r = spawnSync('callgrind_control', [flag, String(child.pid)], { encoding: 'utf8' });
+    const r = spawnSync('callgrind_control', [flag, String(redis.pid)], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`callgrind_control ${flag}: ${r.stderr || r.stdout}`);
   };
-  /** Instructions counted since the last zero: the newest dump's totals. */
-  const instructions = async () => {
-    control('-d');
-    const dumps = readdirSync(dir).filter((f) => f.startsWith('cg.'));
-    dumps.sort((a, b) => a.length - b.length || a.localeCompare(b, 'en', { numeric: true }));
-    const text = readFileSync(join(dir, dumps[dumps.length - 1]), 'utf8');
-    const m = /^(?:totals|summary): (\d+)/m.exec(text);
-    if (!m) throw new Error('no totals in the callgrind dump');
-    return Number(m[1]);
-  };
   return {
-    url,
+    url: redis.url,
+    stop: redis.stop,
     zero: async () => {
       control('-z');
       return 0;
     },
-    instructions,
-    stop: async () => {
-      process.removeListener('exit', cleanup);
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-      rmSync(dir, { recursive: true, force: true });
+    /** Instructions counted since the last zero: the totals of the dump written now (cg.<pid>.<n>, the newest has the highest n). */
+    instructions: async () => {
+      control('-d');
+      const dumps = readdirSync(redis.dir).filter((f) => f.startsWith('cg.'));
+      dumps.sort((a, b) => a.length - b.length || a.localeCompare(b, 'en', { numeric: true }));
+      const text = readFileSync(join(redis.dir, dumps[dumps.length - 1]), 'utf8');
+      const m = /^(?:totals|summary): (\d+)/m.exec(text);
+      if (!m) throw new Error('no totals in the callgrind dump');
+      return Number(m[1]);
     },
   };
 }

@@ -290,22 +290,32 @@ function redisArgs(port, dir, cluster) {
   return args;
 }
 
-/** A standalone redis-server on a free port with its own temp dir: { port, url, stop() }. */
-export async function startRedis({ cluster = false } = {}) {
+/**
+ * A standalone redis-server on a free port with its own temp dir: { port, url, dir, pid, stop() }.
+ * `wrap(dir)`: a command line to run it under (valgrind for bench/diag/redis-script-floor.mjs),
+ * whose own files go in `dir`; such a server gets a minute to answer.
+ */
+export async function startRedis({ cluster = false, wrap } = {}) {
   const dir = makeTempDir(cluster ? 'redis-cluster' : 'redis');
+  const runner = wrap ? wrap(dir) : [];
   try {
     const { port, proc } = await startOnFreePort(
       (p) =>
         new ServerProcess({
-          command: 'redis-server',
-          args: redisArgs(p, dir, cluster),
+          command: runner[0] ?? 'redis-server',
+          args: wrap
+            ? [...runner.slice(1), 'redis-server', ...redisArgs(p, dir, cluster)]
+            : redisArgs(p, dir, cluster),
           probe: async () => (await respText(p, ['PING'], 1000)) === 'PONG',
+          readyTimeoutMs: wrap ? 60_000 : undefined,
         }),
       cluster ? 10_000 : 0,
     );
     return {
       port,
       url: `redis://${HOST}:${port}`,
+      dir,
+      pid: proc.child.pid,
       async stop() {
         await proc.signal('SIGTERM');
         removeTempDir(dir);
